@@ -1,0 +1,2 @@
+/** Graft: merge and evolve neural networks directly on their weight tensors. */
+package dev.graft;
