@@ -1,0 +1,65 @@
+package dev.graft.backend.reference;
+
+import dev.graft.tensor.Device;
+import dev.graft.tensor.Shape;
+import dev.graft.tensor.Tensor;
+import dev.graft.tensor.TensorScope;
+import dev.graft.tensor.spi.Backend;
+import dev.graft.tensor.spi.BackendProvider;
+
+/**
+ * Plain-Java backend: float32 storage on the heap, double-precision accumulation, both cores for large tensors.
+ * The test oracle of the conformance suite, and the fallback when no native engine loads.
+ */
+public final class ReferenceBackend implements Backend {
+  public static final ReferenceBackend INSTANCE = new ReferenceBackend();
+
+  /** ServiceLoader entry. */
+  public static final class Provider implements BackendProvider {
+    @Override
+    public String name() {
+      return "reference";
+    }
+
+    @Override
+    public int rank() {
+      return 0;
+    }
+
+    @Override
+    public boolean supports(Device device) {
+      return device.kind() == Device.Kind.CPU;
+    }
+
+    @Override
+    public Backend create(Device device) {
+      return INSTANCE;
+    }
+  }
+
+  @Override
+  public String name() {
+    return "reference";
+  }
+
+  @Override
+  public Device device() {
+    return Device.CPU;
+  }
+
+  @Override
+  public Tensor fromFloats(TensorScope scope, float[] data, Shape shape) {
+    if (data.length != shape.numel()) {
+      throw new IllegalArgumentException(data.length + " values do not fill shape " + shape);
+    }
+    return new ReferenceTensor(scope, shape, data.clone());
+  }
+
+  /** Wraps an array without copying; the caller gives up the array. */
+  public Tensor wrap(TensorScope scope, float[] data, Shape shape) {
+    if (data.length != shape.numel()) {
+      throw new IllegalArgumentException(data.length + " values do not fill shape " + shape);
+    }
+    return new ReferenceTensor(scope, shape, data);
+  }
+}
