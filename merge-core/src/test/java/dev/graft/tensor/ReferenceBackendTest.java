@@ -31,7 +31,7 @@ class ReferenceBackendTest extends BackendConformanceTest {
       assertThat(x.take(0, new int[] {1}).toFloatArray()).containsExactly(-4, 0, 6);
       Tensor y = b.fromFloats(s, new float[] {1, 0, 0, 1, 1, 1}, Shape.of(3, 2));
       assertThat(x.matmul(y).toFloatArray()).containsExactly(4, 1, 2, 6);
-      assertThat(x.gt(0).where(x, x.neg()).toFloatArray()).containsExactly(1, 2, 3, 4, 0, 6);
+      assertThat(x.gt(0).where(x, x.neg()).toFloatArray()).containsExactly(1, 2, 3, 4, -0f, 6);
       assertThat(x.clampMin(0.5).toFloatArray()).containsExactly(1, 0.5f, 3, 0.5f, 0.5f, 6);
       assertThat(x.dot(x)).isEqualTo(66.0);
       assertThat(b.fromFloats(s, new float[] {1.00390625f}, Shape.of(1)).cast(DType.BF16).toFloatArray()).containsExactly(1f);

@@ -164,8 +164,8 @@ final class Nd4jTensor extends AbstractTensor {
   public Tensor where(Tensor a, Tensor b) {
     INDArray x = other(a, "where");
     INDArray y = other(b, "where");
-    if (shape.rank() == 0) { // putWhereWithMask does not handle 0-d arrays
-      return Nd4jBackend.INSTANCE.fromFloats(scope(), new float[] {array.getFloat(0) != 0f ? x.getFloat(0) : y.getFloat(0)}, shape);
+    if (shape.numel() <= 1) { // putWhereWithMask mishandles 0-d and one-element arrays
+      return Nd4jBackend.INSTANCE.fromFloats(scope(), shape.numel() == 0 ? new float[0] : new float[] {array.getFloat(0) != 0f ? x.getFloat(0) : y.getFloat(0)}, shape);
     }
     INDArray cond = array.neq(0f);
     INDArray out = y.dup();
