@@ -145,8 +145,18 @@ abstract class BackendConformanceTest {
     unary("lt", EXACT, t -> t.lt(-0.0));
     binary("gt tensor", EXACT, Tensor::gt);
     binary("eq tensor", EXACT, Tensor::eq);
-    binary("where", EXACT, (a, b) -> a.gt(0).where(a, b));
+    binary("where", EXACT, (a, b) -> a.gt(0.5).where(a, b));
     unary("where with inf in the other branch", EXACT, t -> t.gt(0).where(t, t.div(t.mul(0))));
+  }
+
+  @Test
+  void subnormalComparisonsAreDeclared() {
+    try (TensorScope sc = scope.child("subnormal")) {
+      Tensor t = backend().fromFloats(sc, new float[] {1e-40f, -1e-40f}, Shape.of(2));
+      float expected = backend().flushesSubnormalsInComparisons() ? 0f : 1f;
+      assertThat(t.gt(0).toFloatArray()).containsExactly(expected, 0f);
+      assertThat(t.abs().sum()).as("arithmetic keeps subnormals").isGreaterThan(0.0);
+    }
   }
 
   @Test
