@@ -54,11 +54,6 @@ public final class Nd4jBackend implements Backend {
   }
 
   @Override
-  public boolean flushesSubnormalsInComparisons() {
-    return true;
-  }
-
-  @Override
   public Tensor fromFloats(TensorScope scope, float[] data, Shape shape) {
     if (data.length != shape.numel()) {
       throw new IllegalArgumentException(data.length + " values do not fill shape " + shape);

@@ -162,16 +162,15 @@ final class Nd4jTensor extends AbstractTensor {
 
   @Override
   public Tensor where(Tensor a, Tensor b) {
-    INDArray x = other(a, "where");
-    INDArray y = other(b, "where");
-    if (shape.numel() <= 1) { // putWhereWithMask mishandles 0-d and one-element arrays
-      return Nd4jBackend.INSTANCE.fromFloats(scope(), shape.numel() == 0 ? new float[0] : new float[] {array.getFloat(0) != 0f ? x.getFloat(0) : y.getFloat(0)}, shape);
+    // Host-side select: ND4J's putWhereWithMask and Nd4j.where(cond, x, y) both returned wrong elements in the
+    // conformance suite (1.0.0-M2.1), so this one operation round-trips through the heap.
+    float[] m = toFloatArray();
+    float[] x = this.<Nd4jTensor>same(a, "where").toFloatArray();
+    float[] y = this.<Nd4jTensor>same(b, "where").toFloatArray();
+    for (int i = 0; i < m.length; i++) {
+      y[i] = m[i] != 0f ? x[i] : y[i];
     }
-    INDArray cond = array.neq(0f);
-    INDArray out = y.dup();
-    out.putWhereWithMask(cond, x);
-    closeQuietly(cond);
-    return wrapShaped(out, shape);
+    return Nd4jBackend.INSTANCE.fromFloats(scope(), y, shape);
   }
 
   @Override

@@ -43,14 +43,6 @@ public interface Backend extends AutoCloseable {
     return fromFloats(scope, mapped.toFloatArray(), mapped.count() == mapped.info().numel() ? mapped.info().shape() : Shape.of(mapped.count()));
   }
 
-  /**
-   * Whether the engine's comparisons treat subnormal floats (|x| < 2^-126) as zero (denormals-are-zero mode).
-   * ND4J's native CPU kernels do; arithmetic is unaffected.
-   */
-  default boolean flushesSubnormalsInComparisons() {
-    return false;
-  }
-
   /** Releases the backend's own resources (not the tensors, which their scopes own). */
   @Override
   default void close() {}
