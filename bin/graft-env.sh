@@ -1,0 +1,28 @@
+# Shared by ./graft, ./build and .ci/run: finds a JDK >= 25 and sets the native-cache folders.
+# Sourced, not executed.
+
+graft_java_major() { # prints the major version of the java binary $1, or nothing
+  "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n1
+}
+
+graft_find_jdk() { # sets GRAFT_JAVA_HOME to a JDK >= 25, or fails with a message
+  local c best="" bestv=0 v
+  for c in "${JAVA_HOME:-}" /usr/lib/jvm/* /usr/java/* /opt/java/* /opt/jdk* /Library/Java/JavaVirtualMachines/*/Contents/Home "$HOME"/.sdkman/candidates/java/* "$HOME"/.jdks/*; do
+    [ -n "$c" ] && [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
+    v=$(graft_java_major "$c/bin/java")
+    [ -n "$v" ] && [ "$v" -ge 25 ] || continue
+    if [ "$c" = "${JAVA_HOME:-}" ]; then best=$c; bestv=$v; break; fi   # JAVA_HOME wins when new enough
+    if [ "$v" -gt "$bestv" ]; then best=$c; bestv=$v; fi
+  done
+  if [ -z "$best" ]; then
+    echo "graft: no JDK 25 or newer found (looked at JAVA_HOME and /usr/lib/jvm)." >&2
+    echo "       Install one (e.g. Temurin 25: apt-get install temurin-25-jdk) or set JAVA_HOME to it." >&2
+    return 2
+  fi
+  GRAFT_JAVA_HOME=$best
+}
+
+# Native libraries of DJL (libtorch) and ND4J (javacpp) are extracted once into a persistent cache.
+GRAFT_CACHE=${GRAFT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/graft}
+export DJL_CACHE_DIR=${DJL_CACHE_DIR:-$GRAFT_CACHE/djl}
+GRAFT_JVM_FLAGS="--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Dai.djl.offline=true -Dorg.bytedeco.javacpp.cachedir=$GRAFT_CACHE/javacpp -DDJL_CACHE_DIR=$DJL_CACHE_DIR"

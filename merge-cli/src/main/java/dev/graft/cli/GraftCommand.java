@@ -1,0 +1,87 @@
+package dev.graft.cli;
+
+import dev.graft.InvalidInputException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code graft}: the root command. */
+@Command(
+    name = "graft",
+    mixinStandardHelpOptions = true,
+    versionProvider = GraftCommand.Version.class,
+    description = "Merge and evolve neural networks directly on their weight tensors.",
+    subcommands = {InspectCommand.class, ConvertCommand.class, SynthCommand.class, CommandLine.HelpCommand.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:success", "1:failure at run time", "2:bad input (malformed file, wrong recipe or usage)"},
+    footer = {"", "Run 'graft help COMMAND' for a command's options."})
+public final class GraftCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(names = {"-v", "--verbose"}, description = "Show stack traces of errors.", scope = CommandLine.ScopeType.INHERIT)
+  boolean verbose;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** The version from the jar manifest (or "dev" when run from classes). */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = GraftCommand.class.getPackage().getImplementationVersion();
+      return new String[] {"graft " + (v == null ? "dev" : v) + " (Java " + Runtime.version() + ")"};
+    }
+  }
+
+  /** A command line with Graft's error handling: messages, not stack traces; exit 2 for bad input, 1 otherwise. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new GraftCommand());
+    cl.setExecutionExceptionHandler((ex, line, parse) -> {
+      PrintWriter err = line.getErr();
+      boolean verbose = anyVerbose(parse);
+      boolean badInput = ex instanceof InvalidInputException || ex instanceof UsageException;
+      err.println("error: " + (ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage()));
+      if (verbose) {
+        ex.printStackTrace(err);
+      } else if (!badInput) {
+        err.println("(run with -v for details)");
+      }
+      err.flush();
+      return badInput ? 2 : 1;
+    });
+    cl.setParameterExceptionHandler((ex, args) -> {
+      CommandLine line = ex.getCommandLine();
+      PrintWriter err = line.getErr();
+      err.println("error: " + ex.getMessage());
+      err.println("(see 'graft " + (line.getCommandName().equals("graft") ? "" : line.getCommandName() + " ") + "--help')");
+      err.flush();
+      return 2;
+    });
+    return cl;
+  }
+
+  private static boolean anyVerbose(CommandLine.ParseResult p) {
+    for (CommandLine.ParseResult r = p; r != null; r = r.subcommand()) {
+      if (r.hasMatchedOption("-v")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A bad option value detected by a command (exit code 2). */
+  static final class UsageException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+}

@@ -1,0 +1,68 @@
+package dev.graft.cli;
+
+import dev.graft.io.ByteSize;
+import dev.graft.io.Progress;
+import java.io.PrintWriter;
+import java.util.Locale;
+
+/**
+ * A live progress line on stderr: units done, bytes, rate and ETA, redrawn at most every 200 ms (in place on a
+ * terminal, as plain lines every 5 s otherwise).
+ */
+final class ProgressLine implements Progress {
+  private final PrintWriter err;
+  private final String label;
+  private final String unit;
+  private final boolean terminal;
+  private final long start = System.nanoTime();
+  private long lastDraw = start;
+  private boolean drawn;
+
+  ProgressLine(PrintWriter err, String label, String unit, boolean quiet) {
+    this.err = quiet ? null : err;
+    this.label = label;
+    this.unit = unit;
+    this.terminal = System.console() != null;
+  }
+
+  @Override
+  public synchronized void update(long done, long total, long bytes, long totalBytes) {
+    if (err == null) {
+      return;
+    }
+    long now = System.nanoTime();
+    boolean last = done >= total;
+    if (!last && now - lastDraw < (terminal ? 200_000_000L : 5_000_000_000L)) {
+      return;
+    }
+    lastDraw = now;
+    double secs = Math.max(1e-9, (now - start) / 1e9);
+    double rate = bytes / secs;
+    double eta = rate > 0 ? (totalBytes - bytes) / rate : 0;
+    String line = String.format(Locale.ROOT, "%s %3d%% %d/%d %s, %s of %s, %s/s, ETA %s", label,
+        total == 0 ? 100 : done * 100 / total, done, total, unit, ByteSize.format(bytes), ByteSize.format(totalBytes),
+        ByteSize.format((long) rate), last ? "0s" : formatSecs(eta));
+    if (terminal) {
+      err.print("\r" + line + "   ");
+    } else {
+      err.println(line);
+    }
+    drawn = true;
+    err.flush();
+  }
+
+  /** Ends the line on a terminal. */
+  synchronized void finish() {
+    if (err != null && terminal && drawn) {
+      err.println();
+      err.flush();
+    }
+  }
+
+  static String formatSecs(double s) {
+    if (s < 60) {
+      return String.format(Locale.ROOT, "%.0fs", s);
+    }
+    return String.format(Locale.ROOT, "%dm%02ds", (long) s / 60, (long) s % 60);
+  }
+}
