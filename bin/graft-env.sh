@@ -1,7 +1,11 @@
 # Shared by ./graft, ./build and .ci/run: finds a JDK >= 25 and sets the native-cache folders.
 # Sourced, not executed.
 
-graft_java_major() { # prints the major version of the java binary $1, or nothing
+graft_java_major() { # prints the major version of the JDK whose java binary is $1, or nothing
+  local home rel
+  home=$(dirname "$(dirname "$1")")
+  rel=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release" 2>/dev/null | head -n1)
+  if [ -n "$rel" ]; then echo "$rel"; return; fi   # fast path: the JDK's release file
   "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n1
 }
 

@@ -264,6 +264,11 @@ public final class Checkpoint implements AutoCloseable {
     return fileOf(name).map(info(name), first, count);
   }
 
+  /** Reads raw bytes of elements {@code [first, first + count)} into {@code dst} (see {@link SafetensorsFile#read}). */
+  public void read(String name, long first, long count, java.nio.ByteBuffer dst) {
+    fileOf(name).read(info(name), first, count, dst);
+  }
+
   /** Reads a whole tensor as float32. */
   public float[] readFloats(String name) {
     return fileOf(name).readFloats(name);

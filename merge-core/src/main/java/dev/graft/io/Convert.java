@@ -6,6 +6,7 @@ import dev.graft.tensor.DType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -19,12 +20,12 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Streaming dtype conversion and resharding of a checkpoint. Floating tensors are converted to the target dtype
  * (round-to-nearest-even); integer and bool tensors are copied unchanged. Work is split into chunks of at most
- * {@link #CHUNK_ELEMENTS} elements, each mapped, converted and written on its own, so memory stays bounded whatever
- * the tensor and model sizes.
+ * {@link #CHUNK_ELEMENTS} elements, each read (positional reads into a reused direct buffer), converted in
+ * cache-sized blocks and written on its own, so memory stays bounded whatever the tensor and model sizes.
  */
 public final class Convert {
-  /** Elements per chunk: 4 Mi (16 MB of float32 per worker). */
-  public static final int CHUNK_ELEMENTS = 1 << 22;
+  /** Elements per chunk: 1 Mi (a few MB of direct buffers per worker). */
+  public static final int CHUNK_ELEMENTS = 1 << 20;
 
   private Convert() {}
 
@@ -76,14 +77,18 @@ public final class Convert {
         fs.add(pool.submit(() -> {
           TensorInfo ti = infos.get((int) c[0]);
           DType to = w.entry(ti.name()).dtype();
-          try (MappedTensor m = in.map(ti.name(), c[1], c[2])) {
-            if (to == ti.dtype()) {
-              w.write(ti.name(), c[1] * to.byteSize(), m.segment().equals(MemorySegment.NULL) ? java.nio.ByteBuffer.allocate(0) : m.segment().asByteBuffer());
-            } else {
-              float[] buf = new float[(int) c[2]];
-              m.readFloats(0, buf, 0, buf.length);
-              w.writeFloats(ti.name(), c[1], buf, 0, buf.length);
-            }
+          int count = (int) c[2];
+          // one sequential pass: positional reads into a direct buffer beat page-faulting a fresh mapping here
+          ByteBuffer raw = readBuffer(count * ti.dtype().byteSize());
+          in.read(ti.name(), c[1], count, raw);
+          raw.flip();
+          if (to == ti.dtype()) {
+            w.write(ti.name(), c[1] * to.byteSize(), raw);
+          } else {
+            ByteBuffer conv = SafetensorsWriter.stagingBuffer(count * to.byteSize());
+            DTypeCodec.convert(MemorySegment.ofBuffer(raw), 0, ti.dtype(), MemorySegment.ofBuffer(conv), 0, to, count);
+            conv.limit(count * to.byteSize());
+            w.write(ti.name(), c[1] * to.byteSize(), conv);
           }
           progress.update(doneUnits.incrementAndGet(), totalUnits, doneBytes.addAndGet(c[2] * ti.dtype().byteSize()), totalIn);
           return null;
@@ -109,6 +114,17 @@ public final class Convert {
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  private static final ThreadLocal<ByteBuffer> READ_BUFFER = new ThreadLocal<>();
+
+  private static ByteBuffer readBuffer(int bytes) {
+    ByteBuffer b = READ_BUFFER.get();
+    if (b == null || b.capacity() < bytes) {
+      b = ByteBuffer.allocateDirect(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      READ_BUFFER.set(b);
+    }
+    return b.clear();
   }
 
   /** Copies config.json (torch_dtype updated) and tokenizer files next to the weights. */

@@ -25,6 +25,8 @@ public final class DTypeCodec {
 
   private static final int BLOCK = 4096;
   private static final ThreadLocal<int[]> SCRATCH_INT = ThreadLocal.withInitial(() -> new int[BLOCK]);
+  private static final ThreadLocal<short[]> SCRATCH_SHORT = ThreadLocal.withInitial(() -> new short[BLOCK]);
+  private static final ThreadLocal<float[]> SCRATCH_FLOAT = ThreadLocal.withInitial(() -> new float[BLOCK]);
   private static final float[] E4M3_TO_F32 = new float[256];
   private static final float[] E5M2_TO_F32 = new float[256];
 
@@ -262,8 +264,20 @@ public final class DTypeCodec {
         }
       }
       case F16 -> {
-        for (int i = 0; i < n; i++) {
-          dst.set(SHORT, offset + 2L * i, floatToF16(src[srcOff + i]));
+        // blocked through a short[] so the intrinsic conversion vectorises; NaNs are canonicalised afterwards
+        short[] tmp = SCRATCH_SHORT.get();
+        for (int done = 0; done < n; done += BLOCK) {
+          int m = Math.min(BLOCK, n - done);
+          int base = srcOff + done;
+          for (int i = 0; i < m; i++) {
+            tmp[i] = Float.floatToFloat16(src[base + i]);
+          }
+          for (int i = 0; i < m; i++) {
+            if (src[base + i] != src[base + i]) {
+              tmp[i] = floatToF16(src[base + i]);
+            }
+          }
+          MemorySegment.copy(tmp, 0, dst, SHORT, offset + 2L * done, m);
         }
       }
       case F64 -> {
@@ -328,6 +342,23 @@ public final class DTypeCodec {
           dst.set(ValueLayout.JAVA_BYTE, offset + i, (byte) (src[srcOff + i] != 0f ? 1 : 0));
         }
       }
+    }
+  }
+
+  /**
+   * Converts {@code n} stored elements of type {@code from} at {@code srcOff} into type {@code to} at {@code dstOff},
+   * through float32 in cache-sized blocks (no large intermediate array). Identical types are copied.
+   */
+  public static void convert(MemorySegment src, long srcOff, DType from, MemorySegment dst, long dstOff, DType to, long n) {
+    if (from == to) {
+      MemorySegment.copy(src, srcOff, dst, dstOff, n * from.byteSize());
+      return;
+    }
+    float[] tmp = SCRATCH_FLOAT.get();
+    for (long done = 0; done < n; done += BLOCK) {
+      int m = (int) Math.min(BLOCK, n - done);
+      decode(src, srcOff + done * from.byteSize(), from, tmp, 0, m);
+      encode(tmp, 0, m, to, dst, dstOff + done * to.byteSize());
     }
   }
 

@@ -144,6 +144,33 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
+  /**
+   * Reads the raw bytes of elements {@code [first, first + count)} of a tensor into {@code dst} (from its position;
+   * it must have room) with positional reads: the streaming alternative to {@link #map}, for one pass over data
+   * that page faults on a fresh mapping would slow down.
+   */
+  public void read(TensorInfo ti, long first, long count, java.nio.ByteBuffer dst) {
+    java.util.Objects.checkFromIndexSize(first, count, ti.numel());
+    long bytes = count * ti.dtype().byteSize();
+    if (bytes > dst.remaining()) {
+      throw new IllegalArgumentException("buffer has " + dst.remaining() + " bytes left, tensor range needs " + bytes);
+    }
+    long pos = header.dataStart() + ti.begin() + first * ti.dtype().byteSize();
+    int end = dst.position() + (int) bytes;
+    java.nio.ByteBuffer view = dst.duplicate().limit(end);
+    try {
+      while (view.hasRemaining()) {
+        int r = channel.read(view, pos + view.position() - dst.position());
+        if (r < 0) {
+          throw new SafetensorsFormatException(path + ": file ended while reading tensor '" + ti.name() + "' (truncated?)");
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(path + ": reading tensor '" + ti.name() + "' at byte " + pos + ": " + e.getMessage(), e);
+    }
+    dst.position(end);
+  }
+
   /** Reads a whole tensor (at most 2^31 - 9 elements) as float32. */
   public float[] readFloats(String name) {
     try (MappedTensor t = map(name)) {

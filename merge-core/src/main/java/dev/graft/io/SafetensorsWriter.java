@@ -249,6 +249,18 @@ public final class SafetensorsWriter implements AutoCloseable {
     }
   }
 
+  /** A thread-local direct buffer of {@code bytes} capacity or more, cleared, for callers that stage output. */
+  public static ByteBuffer stagingBuffer(int bytes) {
+    ByteBuffer b = STAGING.get();
+    if (b == null || b.capacity() < bytes) {
+      b = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
+      STAGING.set(b);
+    }
+    return b.clear();
+  }
+
+  private static final ThreadLocal<ByteBuffer> STAGING = new ThreadLocal<>();
+
   /** Declared entries, by name. */
   public Entry entry(String name) {
     Slot s = slots.get(name);
