@@ -43,11 +43,7 @@ final class ConvertCommand implements Callable<Integer> {
       description = "Maximum bytes per shard, e.g. 2GB (powers of 1000) or 2GiB (default: ${DEFAULT-VALUE}).")
   long shardSize;
 
-  @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
-  Integer threads;
-
-  @Option(names = {"-q", "--quiet"}, description = "No progress line.")
-  boolean quiet;
+  @CommandLine.Mixin WorkOptions work;
 
   @Override
   public Integer call() {
@@ -60,16 +56,13 @@ final class ConvertCommand implements Callable<Integer> {
     if (!single && Files.exists(out) && !Files.isDirectory(out)) {
       throw new GraftCommand.UsageException(out + " exists and is not a folder");
     }
-    int n = threads == null ? Options.defaultThreads() : threads;
-    if (n < 1) {
-      throw new GraftCommand.UsageException("--threads must be >= 1, found " + n);
-    }
+    int n = work.threads();
     try (Checkpoint cp = Checkpoint.open(in)) {
       if (cp.root().toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
         throw new GraftCommand.UsageException("output folder " + out + " is the input folder; choose another");
       }
       long t0 = System.nanoTime();
-      ProgressLine bar = new ProgressLine(err, "convert", "chunks", quiet);
+      ProgressLine bar = work.progress(err, "convert", "chunks");
       Convert.Result r = Convert.run(cp, out, new Convert.Options(dtype, shardSize, n, single), bar);
       bar.finish();
       double secs = (System.nanoTime() - t0) / 1e9;

@@ -29,9 +29,4 @@ final class Options {
       }
     }
   }
-
-  /** Worker threads: all cores by default. */
-  static int defaultThreads() {
-    return Runtime.getRuntime().availableProcessors();
-  }
 }

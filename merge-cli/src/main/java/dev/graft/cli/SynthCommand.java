@@ -68,11 +68,7 @@ final class SynthCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed of every draw (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
-  Integer threads;
-
-  @Option(names = {"-q", "--quiet"}, description = "No progress line.")
-  boolean quiet;
+  @CommandLine.Mixin WorkOptions work;
 
   @Override
   public Integer call() {
@@ -84,8 +80,9 @@ final class SynthCommand implements Callable<Integer> {
     }
     PrintWriter o = spec.commandLine().getOut();
     long t0 = System.nanoTime();
-    ProgressLine bar = new ProgressLine(spec.commandLine().getErr(), "synth", "chunks", quiet);
-    List<Path> dirs = SyntheticCheckpoints.writeFamily(s, out, threads == null ? Options.defaultThreads() : Math.max(1, threads), bar);
+    int n = work.threads();
+    ProgressLine bar = work.progress(spec.commandLine().getErr(), "synth", "chunks");
+    List<Path> dirs = SyntheticCheckpoints.writeFamily(s, out, n, bar);
     bar.finish();
     long bytes = s.parameterCount() * dtype.byteSize();
     o.printf("wrote %d models of %,d parameters (%s each) in %.2f s:%n", dirs.size(), s.parameterCount(), ByteSize.format(bytes),

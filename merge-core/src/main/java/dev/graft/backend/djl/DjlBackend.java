@@ -76,9 +76,7 @@ public final class DjlBackend implements Backend {
 
   @Override
   public Tensor fromFloats(TensorScope scope, float[] data, Shape shape) {
-    if (data.length != shape.numel()) {
-      throw new IllegalArgumentException(data.length + " values do not fill shape " + shape);
-    }
+    Backend.checkFills(data, shape);
     NDArray a = manager.create(data, new ai.djl.ndarray.types.Shape(shape.dims()));
     return new DjlTensor(this, scope, shape, a);
   }

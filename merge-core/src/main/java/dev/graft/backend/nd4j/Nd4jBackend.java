@@ -55,9 +55,7 @@ public final class Nd4jBackend implements Backend {
 
   @Override
   public Tensor fromFloats(TensorScope scope, float[] data, Shape shape) {
-    if (data.length != shape.numel()) {
-      throw new IllegalArgumentException(data.length + " values do not fill shape " + shape);
-    }
+    Backend.checkFills(data, shape);
     INDArray a = shape.rank() == 0 ? Nd4j.scalar(DataType.FLOAT, data[0]) : Nd4j.create(data, shape.dims(), DataType.FLOAT);
     return new Nd4jTensor(scope, shape, a);
   }

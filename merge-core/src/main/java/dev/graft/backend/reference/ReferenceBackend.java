@@ -49,17 +49,13 @@ public final class ReferenceBackend implements Backend {
 
   @Override
   public Tensor fromFloats(TensorScope scope, float[] data, Shape shape) {
-    if (data.length != shape.numel()) {
-      throw new IllegalArgumentException(data.length + " values do not fill shape " + shape);
-    }
+    Backend.checkFills(data, shape);
     return new ReferenceTensor(scope, shape, data.clone());
   }
 
   /** Wraps an array without copying; the caller gives up the array. */
   public Tensor wrap(TensorScope scope, float[] data, Shape shape) {
-    if (data.length != shape.numel()) {
-      throw new IllegalArgumentException(data.length + " values do not fill shape " + shape);
-    }
+    Backend.checkFills(data, shape);
     return new ReferenceTensor(scope, shape, data);
   }
 }

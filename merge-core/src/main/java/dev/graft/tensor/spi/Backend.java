@@ -20,6 +20,17 @@ public interface Backend extends AutoCloseable {
   /** A tensor holding a copy of {@code data} (row-major). */
   Tensor fromFloats(TensorScope scope, float[] data, Shape shape);
 
+  /**
+   * Checks that {@code data} fills {@code shape} exactly (for implementations of {@link #fromFloats}).
+   *
+   * @throws IllegalArgumentException naming both sizes
+   */
+  static void checkFills(float[] data, Shape shape) {
+    if (data.length != shape.numel()) {
+      throw new IllegalArgumentException(data.length + " values do not fill shape " + shape + " (" + shape.numel() + " elements)");
+    }
+  }
+
   default Tensor zeros(TensorScope scope, Shape shape) {
     return fromFloats(scope, new float[shape.numelInt()], shape);
   }
