@@ -56,9 +56,6 @@ public final class SafetensorsFile implements AutoCloseable {
       ByteBuffer prefix = ByteBuffer.allocate(8);
       readFully(ch, prefix, 0);
       prefix.flip();
-      if (size < 8) {
-        prefix.limit(prefix.position());
-      }
       long n = SafetensorsHeader.checkLength(source, prefix, size);
       if (PickleSniffer.isPickleName(path)) {
         throw new SafetensorsFormatException(source + ": " + PickleSniffer.HOW_TO_CONVERT);
