@@ -2,6 +2,7 @@ package dev.graft.io;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.internal.DirectBuffers;
 import dev.graft.tensor.DType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -79,7 +80,7 @@ public final class Convert {
           DType to = w.entry(ti.name()).dtype();
           int count = (int) c[2];
           // one sequential pass: positional reads into a direct buffer beat page-faulting a fresh mapping here
-          ByteBuffer raw = readBuffer(count * ti.dtype().byteSize());
+          ByteBuffer raw = READ_BUFFER.get(count * ti.dtype().byteSize());
           in.read(ti.name(), c[1], count, raw);
           raw.flip();
           if (to == ti.dtype()) {
@@ -116,16 +117,7 @@ public final class Convert {
     }
   }
 
-  private static final ThreadLocal<ByteBuffer> READ_BUFFER = new ThreadLocal<>();
-
-  private static ByteBuffer readBuffer(int bytes) {
-    ByteBuffer b = READ_BUFFER.get();
-    if (b == null || b.capacity() < bytes) {
-      b = ByteBuffer.allocateDirect(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-      READ_BUFFER.set(b);
-    }
-    return b.clear();
-  }
+  private static final DirectBuffers READ_BUFFER = new DirectBuffers();
 
   /** Copies config.json (torch_dtype updated) and tokenizer files next to the weights. */
   public static List<Path> copySidecars(Checkpoint in, Path out, DType dtype) {

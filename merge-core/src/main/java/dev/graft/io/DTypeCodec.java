@@ -48,12 +48,7 @@ public final class DTypeCodec {
 
   /** float32 to bf16 bits, round-to-nearest-even; NaN to 0x7FC0 as c10 does. */
   public static short floatToBf16(float f) {
-    int b = Float.floatToRawIntBits(f);
-    if ((b & 0x7fffffff) > 0x7f800000) {
-      return (short) 0x7FC0;
-    }
-    b += 0x7FFF + ((b >>> 16) & 1);
-    return (short) (b >>> 16);
+    return (short) bf16Bits(f);
   }
 
   /** bf16 bits of a float in the low 16 bits of an int (branch-free, so loops over it vectorise). */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.internal.DirectBuffers;
 import dev.graft.tensor.DType;
 import dev.graft.tensor.Shape;
 import java.io.IOException;
@@ -63,8 +64,8 @@ public final class SafetensorsWriter implements AutoCloseable {
 
   private static final Pattern SHARD_NAME = Pattern.compile("model-\\d{5}-of-\\d{5}\\.safetensors");
   private static final int CHUNK_BYTES = 4 << 20;
-  private static final ThreadLocal<ByteBuffer> BUFFER =
-      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(CHUNK_BYTES).order(ByteOrder.LITTLE_ENDIAN));
+  private static final DirectBuffers ENCODE_BUFFER = new DirectBuffers();
+  private static final DirectBuffers STAGING = new DirectBuffers();
 
   private final Path dir;
   private final boolean hfLayout;
@@ -237,7 +238,7 @@ public final class SafetensorsWriter implements AutoCloseable {
     Slot s = slot(name);
     int es = s.entry.dtype().byteSize();
     Objects.checkFromIndexSize(firstElement, len, s.entry.shape().numel());
-    ByteBuffer buf = BUFFER.get().clear();
+    ByteBuffer buf = ENCODE_BUFFER.get(CHUNK_BYTES);
     MemorySegment seg = MemorySegment.ofBuffer(buf);
     int per = CHUNK_BYTES / es;
     for (int done = 0; done < len; ) {
@@ -251,15 +252,8 @@ public final class SafetensorsWriter implements AutoCloseable {
 
   /** A thread-local direct buffer of {@code bytes} capacity or more, cleared, for callers that stage output. */
   public static ByteBuffer stagingBuffer(int bytes) {
-    ByteBuffer b = STAGING.get();
-    if (b == null || b.capacity() < bytes) {
-      b = ByteBuffer.allocateDirect(bytes).order(ByteOrder.LITTLE_ENDIAN);
-      STAGING.set(b);
-    }
-    return b.clear();
+    return STAGING.get(bytes);
   }
-
-  private static final ThreadLocal<ByteBuffer> STAGING = new ThreadLocal<>();
 
   /** Declared entries, by name. */
   public Entry entry(String name) {
