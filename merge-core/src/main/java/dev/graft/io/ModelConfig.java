@@ -38,10 +38,6 @@ public final class ModelConfig {
     }
   }
 
-  public static ModelConfig of(ObjectNode node) {
-    return new ModelConfig(node.deepCopy());
-  }
-
   /** A copy of the whole tree. */
   public ObjectNode json() {
     return node.deepCopy();

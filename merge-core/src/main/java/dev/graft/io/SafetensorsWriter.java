@@ -21,7 +21,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -350,17 +349,5 @@ public final class SafetensorsWriter implements AutoCloseable {
         }
       }
     }
-  }
-
-  /** Per-shard layout, for reports: final file name to list of tensor names. */
-  public Map<String, List<String>> layout() {
-    Map<String, List<String>> m = new LinkedHashMap<>();
-    for (Shard sh : shards) {
-      m.put(sh.finalPath.getFileName().toString(), new ArrayList<>());
-    }
-    slots.values().stream()
-        .sorted(java.util.Comparator.comparingLong(Slot::position))
-        .forEach(s -> m.get(s.shard.finalPath.getFileName().toString()).add(s.entry.name()));
-    return m;
   }
 }

@@ -81,11 +81,6 @@ public final class DjlBackend implements Backend {
     return new DjlTensor(this, scope, shape, a);
   }
 
-  /** Engine version string, for run manifests. */
-  public String engineVersion() {
-    return "PyTorch " + Engine.getEngine("PyTorch").getVersion();
-  }
-
   @Override
   public void close() {
     manager.close();

@@ -52,10 +52,4 @@ public final class ReferenceBackend implements Backend {
     Backend.checkFills(data, shape);
     return new ReferenceTensor(scope, shape, data.clone());
   }
-
-  /** Wraps an array without copying; the caller gives up the array. */
-  public Tensor wrap(TensorScope scope, float[] data, Shape shape) {
-    Backend.checkFills(data, shape);
-    return new ReferenceTensor(scope, shape, data);
-  }
 }
