@@ -214,38 +214,8 @@ public final class Checkpoint implements AutoCloseable {
   }
 
   private String didYouMean(String name) {
-    String best = null;
-    int bestD = Integer.MAX_VALUE;
-    for (String n : tensors.keySet()) {
-      int d = levenshtein(name, n, bestD);
-      if (d < bestD) {
-        bestD = d;
-        best = n;
-      }
-    }
-    return best != null && bestD <= Math.max(2, name.length() / 4) ? " (did you mean '" + best + "'?)" : "";
-  }
-
-  static int levenshtein(String a, String b, int cap) {
-    if (Math.abs(a.length() - b.length()) >= cap) {
-      return cap;
-    }
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int c = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + c);
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
+    String best = dev.graft.internal.Names.closest(name, tensors.keySet());
+    return best == null ? "" : " (did you mean '" + best + "'?)";
   }
 
   /** The file holding a tensor. */

@@ -1,0 +1,70 @@
+package dev.graft.op;
+
+import static dev.graft.op.ParamSpec.Scope.GLOBAL;
+import static dev.graft.op.ParamSpec.Scope.PER_MODEL;
+
+import dev.graft.tensor.Tensor;
+import dev.graft.tensor.TensorScope;
+import java.util.List;
+
+/**
+ * Fisher-weighted averaging (Matena and Raffel 2022): θ* = Σ cᵢFᵢθᵢ / Σ cᵢFᵢ per element, with Fᵢ the diagonal Fisher
+ * of model i read from the file its {@code fisher} parameter names. Floor: Fᵢ ← max(Fᵢ, {@code fisher_floor}) on every
+ * model (project default), or on the first model only with {@code favor_target} (the reference's default).
+ * With {@code normalize_fishers}, cᵢ is divided by the L2 norm of model i's Fisher over all merged tensors (the
+ * planner computes it before merging and passes it as {@code fisher_norm}).
+ */
+public final class FisherMerge implements MergeOperator {
+  /** Internal per-model parameter set by the planner: the global L2 norm of the model's (unfloored) Fisher. */
+  public static final String NORM = "fisher_norm";
+
+  private static final OperatorSpec SPEC =
+      new OperatorSpec(
+          "fisher", "Fisher-weighted averaging", "https://arxiv.org/abs/2111.09832",
+          "per-element average weighted by each model's diagonal Fisher information", OperatorSpec.BaseUse.UNUSED, 1,
+          Integer.MAX_VALUE,
+          List.of(
+              ParamSpec.number("weight", PER_MODEL, 0, 100, 1.0, true, "merging coefficient c"),
+              ParamSpec.path("fisher", PER_MODEL, "safetensors file of diagonal Fisher tensors with the model's tensor names"),
+              ParamSpec.number("fisher_floor", GLOBAL, 0, 1, 1e-6, false, "lower bound applied to Fisher values"),
+              ParamSpec.bool("normalize_fishers", GLOBAL, true, "scale each model's Fisher to unit L2 norm over the merged tensors"),
+              ParamSpec.bool("favor_target", GLOBAL, false, "apply the floor to the first model only (the reference's default)")));
+
+  @Override
+  public OperatorSpec spec() {
+    return SPEC;
+  }
+
+  @Override
+  public Tensor merge(MergeInputs in) {
+    int n = in.models().size();
+    if (in.fishers().size() != n) {
+      throw new IllegalStateException("fisher: " + n + " models but " + in.fishers().size() + " Fisher tensors for " + in.tensor());
+    }
+    double floor = in.global().number("fisher_floor");
+    boolean favor = in.global().bool("favor_target");
+    boolean normalize = in.global().bool("normalize_fishers");
+    TensorScope scope = in.scope();
+    try (TensorScope tmp = scope.child("fisher")) {
+      Tensor num = null;
+      Tensor den = null;
+      for (int i = 0; i < n; i++) {
+        Params p = in.modelParams().get(i);
+        double c = p.number("weight");
+        if (normalize && p.has(NORM)) {
+          double norm = p.number(NORM);
+          c = norm > 0 ? c / norm : c;
+        }
+        Tensor f = in.fishers().get(i).moveTo(tmp);
+        if (!favor || i == 0) {
+          f = f.clampMin(floor);
+        }
+        Tensor cf = f.mul(c);
+        Tensor term = cf.mul(in.models().get(i).moveTo(tmp));
+        num = num == null ? term : num.add(term);
+        den = den == null ? cf : den.add(cf);
+      }
+      return num.div(den).moveTo(scope);
+    }
+  }
+}

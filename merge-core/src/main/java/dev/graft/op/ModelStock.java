@@ -1,0 +1,102 @@
+package dev.graft.op;
+
+import static dev.graft.op.ParamSpec.Scope.GLOBAL;
+
+import dev.graft.tensor.Shape;
+import dev.graft.tensor.Tensor;
+import dev.graft.tensor.TensorScope;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Model Stock (Jang et al. 2024, as in mergekit): with task vectors δᵢ of N ≥ 2 models, cos θ is the mean pairwise
+ * cosine (norm products clamped at 1e-6, cosines to [−1, 1]); t = N·cos θ / (1 + (N−1)·cos θ);
+ * θ* = t·mean(θᵢ) + (1−t)·θ₀. Over the flattened tensor, or per row with {@code filter_wise}.
+ */
+public final class ModelStock implements MergeOperator {
+  private static final OperatorSpec SPEC =
+      new OperatorSpec(
+          "model_stock", "Model Stock", "https://arxiv.org/abs/2403.19522",
+          "interpolates the average of fine-tunes toward the base by their task vectors' mutual angle",
+          OperatorSpec.BaseUse.REQUIRED, 3, Integer.MAX_VALUE,
+          List.of(ParamSpec.bool("filter_wise", GLOBAL, false, "one ratio per row instead of per tensor")));
+
+  @Override
+  public OperatorSpec spec() {
+    return SPEC;
+  }
+
+  @Override
+  public Tensor merge(MergeInputs in) {
+    Tensor base = in.base();
+    int n = in.models().size();
+    if (n < 2) {
+      throw new IllegalArgumentException("model_stock needs at least two models besides the base, found " + n);
+    }
+    TensorScope scope = in.scope();
+    try (TensorScope tmp = scope.child("model-stock")) {
+      List<Tensor> ms = new ArrayList<>();
+      in.models().forEach(m -> ms.add(m.moveTo(tmp)));
+      Shape shape = base.shape();
+      if (in.global().bool("filter_wise") && shape.rank() >= 2) {
+        return filterWise(base, ms, scope);
+      }
+      List<Tensor> deltas = ms.stream().map(m -> m.sub(base)).toList();
+      double[] norms = deltas.stream().mapToDouble(Tensor::norm).toArray();
+      double cos = 0;
+      int pairs = 0;
+      for (int i = 0; i < n; i++) {
+        for (int j = i + 1; j < n; j++) {
+          double c = deltas.get(i).dot(deltas.get(j)) / Math.max(norms[i] * norms[j], 1e-6);
+          cos += Math.max(-1, Math.min(1, c));
+          pairs++;
+        }
+      }
+      double t = ratio(n, cos / pairs);
+      Tensor avg = ms.get(0);
+      for (int i = 1; i < n; i++) {
+        avg = avg.add(ms.get(i));
+      }
+      return avg.mul(t / n).add(base.mul(1 - t)).moveTo(scope);
+    }
+  }
+
+  static double ratio(int n, double cos) {
+    return n * cos / (1 + (n - 1) * cos);
+  }
+
+  private static Tensor filterWise(Tensor base, List<Tensor> ms, TensorScope scope) {
+    int cols = (int) base.shape().dim(base.shape().rank() - 1);
+    float[] b = base.toFloatArray();
+    List<float[]> xs = ms.stream().map(Tensor::toFloatArray).toList();
+    int n = xs.size();
+    float[] out = new float[b.length];
+    for (int off = 0; off < b.length; off += cols) {
+      double cos = 0;
+      for (int i = 0; i < n; i++) {
+        for (int j = i + 1; j < n; j++) {
+          double dij = 0;
+          double ii = 0;
+          double jj = 0;
+          for (int k = off; k < off + cols; k++) {
+            double di = xs.get(i)[k] - b[k];
+            double dj = xs.get(j)[k] - b[k];
+            dij += di * dj;
+            ii += di * di;
+            jj += dj * dj;
+          }
+          cos += Math.max(-1, Math.min(1, dij / Math.max(Math.sqrt(ii) * Math.sqrt(jj), 1e-6)));
+        }
+      }
+      double t = ratio(n, cos / (n * (n - 1) / 2.0));
+      for (int k = off; k < off + cols; k++) {
+        double avg = 0;
+        for (float[] x : xs) {
+          avg += x[k];
+        }
+        out[k] = (float) (t * avg / n + (1 - t) * b[k]);
+      }
+    }
+    return base.backend().fromFloats(scope, out, base.shape());
+  }
+}

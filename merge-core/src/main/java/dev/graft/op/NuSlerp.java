@@ -1,0 +1,102 @@
+package dev.graft.op;
+
+import static dev.graft.op.ParamSpec.Scope.GLOBAL;
+import static dev.graft.op.ParamSpec.Scope.PER_MODEL;
+
+import dev.graft.tensor.Shape;
+import dev.graft.tensor.Tensor;
+import dev.graft.tensor.TensorScope;
+import java.util.List;
+
+/**
+ * mergekit's {@code nuslerp}: SLERP of two models with t = w₂/(w₁+w₂) (0.5 when the sum is ≈ 0); with a base model,
+ * of their task vectors, the base added back. Angles over the flattened tensor (default), per row
+ * ({@code nuslerp_row_wise}) or per column; |sin θ| < 1e-8 falls back to linear interpolation; norms clamped at 1e-7.
+ */
+public final class NuSlerp implements MergeOperator {
+  private static final OperatorSpec SPEC =
+      new OperatorSpec(
+          "nuslerp", "NuSLERP", "https://github.com/arcee-ai/mergekit/blob/main/docs/merge_methods.md",
+          "SLERP with relative weights, optionally of task vectors and per row or column", OperatorSpec.BaseUse.OPTIONAL, 2, 2,
+          List.of(
+              ParamSpec.number("weight", PER_MODEL, -100, 100, null, true, "relative weight; t = w2 / (w1 + w2)"),
+              ParamSpec.bool("nuslerp_flatten", GLOBAL, true, "one angle for the whole tensor"),
+              ParamSpec.bool("nuslerp_row_wise", GLOBAL, false, "when not flattened: one angle per row (else per column)")));
+
+  @Override
+  public OperatorSpec spec() {
+    return SPEC;
+  }
+
+  @Override
+  public Tensor merge(MergeInputs in) {
+    double w0 = in.modelParams().get(0).number("weight");
+    double w1 = in.modelParams().get(1).number("weight");
+    double t = Math.abs(w0 + w1) < 1e-8 ? 0.5 : w1 / (w0 + w1);
+    TensorScope scope = in.scope();
+    try (TensorScope tmp = scope.child("nuslerp")) {
+      Tensor v0 = in.models().get(0).moveTo(tmp);
+      Tensor v1 = in.models().get(1).moveTo(tmp);
+      if (in.base() != null) {
+        v0 = v0.sub(in.base());
+        v1 = v1.sub(in.base());
+      }
+      Tensor r;
+      Shape shape = v0.shape();
+      if (in.global().bool("nuslerp_flatten") || shape.rank() < 2) {
+        r = interpolate(t, v0, v1, 1, (int) shape.numel(), 1, true);
+      } else {
+        int cols = (int) shape.dim(shape.rank() - 1);
+        int rows = (int) (shape.numel() / cols);
+        boolean rowWise = in.global().bool("nuslerp_row_wise");
+        r = interpolate(t, v0, v1, rowWise ? rows : cols, rowWise ? cols : rows, cols, rowWise);
+      }
+      if (in.base() != null) {
+        r = r.add(in.base());
+      }
+      return r.moveTo(scope);
+    }
+  }
+
+  /**
+   * Interpolates {@code vectors} vectors of {@code len} entries each; entries of a row-wise vector are contiguous,
+   * of a column-wise one strided by {@code cols}.
+   */
+  private static Tensor interpolate(double t, Tensor a, Tensor b, int vectors, int len, int cols, boolean contiguous) {
+    if (vectors == 1) {
+      double na = Math.max(a.norm(), 1e-7);
+      double nb = Math.max(b.norm(), 1e-7);
+      double[] w = weights(t, a.dot(b) / (na * nb));
+      return a.mul(w[0]).add(b.mul(w[1]));
+    }
+    float[] x = a.toFloatArray();
+    float[] y = b.toFloatArray();
+    float[] out = new float[x.length];
+    for (int v = 0; v < vectors; v++) {
+      double xx = 0;
+      double yy = 0;
+      double xy = 0;
+      for (int k = 0; k < len; k++) {
+        int i = contiguous ? v * len + k : k * cols + v;
+        xx += (double) x[i] * x[i];
+        yy += (double) y[i] * y[i];
+        xy += (double) x[i] * y[i];
+      }
+      double[] w = weights(t, xy / (Math.max(Math.sqrt(xx), 1e-7) * Math.max(Math.sqrt(yy), 1e-7)));
+      for (int k = 0; k < len; k++) {
+        int i = contiguous ? v * len + k : k * cols + v;
+        out[i] = (float) (w[0] * x[i] + w[1] * y[i]);
+      }
+    }
+    return a.backend().fromFloats(a.scope(), out, a.shape());
+  }
+
+  private static double[] weights(double t, double cos) {
+    double theta = Math.acos(Math.max(-1, Math.min(1, cos)));
+    double sin = Math.sin(theta);
+    if (Math.abs(sin) < 1e-8) {
+      return new double[] {1 - t, t};
+    }
+    return new double[] {Math.sin((1 - t) * theta) / sin, Math.sin(t * theta) / sin};
+  }
+}

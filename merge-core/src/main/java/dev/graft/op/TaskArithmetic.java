@@ -1,0 +1,275 @@
+package dev.graft.op;
+
+import static dev.graft.op.ParamSpec.Scope.GLOBAL;
+import static dev.graft.op.ParamSpec.Scope.PER_MODEL;
+
+import dev.graft.tensor.Shape;
+import dev.graft.tensor.Tensor;
+import dev.graft.tensor.TensorScope;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The task-vector family (mergekit's generalized task arithmetic): task arithmetic, TIES, DARE, Model Breadcrumbs
+ * and DELLA are one algorithm configured by a sparsifier and a sign-consensus rule.
+ *
+ * <pre>
+ *   δᵢ = sparsify(θᵢ − θ₀);  uᵢ = wᵢ·δᵢ
+ *   no consensus:  θ* = θ₀ + λ·Σuᵢ / (normalize ? Σwᵢ : 1)
+ *   consensus:     s = sign(Σuᵢ) (ties to +), mᵢ = [sign(uᵢ) = s];
+ *                  θ* = θ₀ + λ·Σuᵢmᵢ / (weighted: Σwᵢmᵢ if normalize; mean: Σ[uᵢmᵢ ≠ 0]; sum: 1), zero divisors → 1
+ * </pre>
+ *
+ * <p>Sparsifiers: {@code magnitude} keeps the top ⌊d·n⌋ entries by |δ| (TIES trim; per tensor or per row);
+ * {@code bernoulli} keeps each entry with probability d (DARE); {@code outliers} keeps the middle magnitude band,
+ * removing the top ⌊γ·n⌋ and the bottom n − ⌊d·n⌋ − ⌊γ·n⌋ (Breadcrumbs; when ⌊γ·n⌋ = 0 the top band is kept, unlike
+ * mergekit, which zeroes the task vector there); {@code della} keeps entries with a probability that rises with their
+ * rank in the row from d − ε to d + ε. Rescaling: {@code l1} scales the kept entries so the tensor's L1 norm is
+ * unchanged (mergekit), {@code inverse_density} divides by the keep probability (DARE paper, DELLA), {@code none}.
+ */
+public final class TaskArithmetic implements MergeOperator {
+  /** How a task vector is sparsified. */
+  public enum Sparsifier {
+    NONE,
+    MAGNITUDE,
+    BERNOULLI,
+    OUTLIERS,
+    DELLA
+  }
+
+  /** How signs are elected. */
+  public enum Consensus {
+    NONE,
+    SUM,
+    COUNT
+  }
+
+  private final OperatorSpec spec;
+  private final Sparsifier sparsifier;
+  private final Consensus consensus;
+
+  private TaskArithmetic(OperatorSpec spec, Sparsifier sparsifier, Consensus consensus) {
+    this.spec = spec;
+    this.sparsifier = sparsifier;
+    this.consensus = consensus;
+  }
+
+  /**
+   * A preset of the family.
+   *
+   * @param defaultNormalize default of {@code normalize}
+   * @param defaultRescale default of {@code rescale} ({@code none}, {@code l1} or {@code inverse_density})
+   */
+  public static TaskArithmetic preset(
+      String name, String title, String paper, String summary, Sparsifier sparsifier, Consensus consensus,
+      boolean defaultNormalize, String defaultRescale) {
+    List<ParamSpec> ps = new ArrayList<>();
+    ps.add(ParamSpec.number("weight", PER_MODEL, -100, 100, null, true, "scale of the model's task vector"));
+    if (sparsifier != Sparsifier.NONE) {
+      ps.add(ParamSpec.number("density", PER_MODEL, 0, 1, 1.0, true, "fraction of task-vector entries kept"));
+    }
+    if (sparsifier == Sparsifier.OUTLIERS) {
+      ps.add(ParamSpec.number("gamma", PER_MODEL, 0, 1, 0.01, true, "fraction of largest-magnitude entries removed"));
+      ps.add(ParamSpec.choice("mask_scope", GLOBAL, "tensor", List.of("tensor", "row"), "rank entries over the whole tensor (mergekit) or per row (official code)"));
+    }
+    if (sparsifier == Sparsifier.DELLA) {
+      ps.add(ParamSpec.number("epsilon", PER_MODEL, 0, 0.5, 0.15, true, "half-width of the keep-probability range around density"));
+    }
+    if (sparsifier == Sparsifier.MAGNITUDE) {
+      ps.add(ParamSpec.choice("trim_scope", GLOBAL, "tensor", List.of("tensor", "row"), "top-k over the whole tensor (mergekit) or per row"));
+    }
+    ps.add(ParamSpec.number("lambda", GLOBAL, -100, 100, 1.0, true, "scale of the merged task vector"));
+    ps.add(ParamSpec.bool("normalize", GLOBAL, defaultNormalize, "divide by the sum of (agreeing) weights"));
+    if (sparsifier != Sparsifier.NONE) {
+      ps.add(ParamSpec.choice("rescale", GLOBAL, defaultRescale, List.of("true", "false", "l1", "inverse_density", "none"),
+          "rescale kept entries: l1 (keep the L1 norm), inverse_density (1/keep probability), none; true = "
+              + defaultRescale + ", false = none"));
+    }
+    if (consensus != Consensus.NONE) {
+      ps.add(ParamSpec.choice("aggregation", GLOBAL, "weighted", List.of("weighted", "mean", "sum"),
+          "disjoint merge: weighted (mergekit), mean (TIES paper), sum"));
+    }
+    ps.add(ParamSpec.bool("int8_mask", GLOBAL, false, "accepted for mergekit compatibility; no effect"));
+    OperatorSpec spec = new OperatorSpec(name, title, paper, summary, OperatorSpec.BaseUse.REQUIRED, 2, Integer.MAX_VALUE, ps);
+    return new TaskArithmetic(spec, sparsifier, consensus);
+  }
+
+  @Override
+  public OperatorSpec spec() {
+    return spec;
+  }
+
+  @Override
+  public Tensor merge(MergeInputs in) {
+    Tensor base = in.base();
+    if (base == null) {
+      throw new IllegalArgumentException(spec.name() + " needs a base model");
+    }
+    TensorScope scope = in.scope();
+    Params g = in.global();
+    String rescale = spec.param("rescale").isPresent() ? rescaleMode(g.text("rescale"), spec.param("rescale").get().defaultValue().toString()) : "none";
+    int n = in.models().size();
+    double weightSum = 0;
+    List<Tensor> weighted = new ArrayList<>(n);
+    List<Double> weights = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      Params p = in.modelParams().get(i);
+      double w = p.number("weight");
+      weights.add(w);
+      weightSum += w;
+      // Each model's temporaries live in a child scope closed as soon as its weighted task vector exists; the
+      // input tensor is consumed (moved there) too, so peak memory is base + n task vectors + a few temporaries.
+      try (TensorScope t = scope.child("model-" + i)) {
+        Tensor delta = in.models().get(i).moveTo(t).sub(base);
+        weighted.add(sparsify(delta, p, g, rescale, in.seed(i), in.tensor()).mul(w).moveTo(scope));
+      }
+    }
+    try (TensorScope tmp = scope.child("combine")) {
+      weighted.forEach(u -> u.moveTo(tmp));
+      Tensor mixed;
+      if (consensus == Consensus.NONE) {
+        mixed = sum(weighted);
+        if (g.bool("normalize")) {
+          mixed = mixed.mul(1.0 / (Math.abs(weightSum) < 1e-8 ? 1.0 : weightSum));
+        }
+      } else {
+        Tensor votes = consensus == Consensus.SUM ? sum(weighted) : sum(weighted.stream().map(Tensor::sign).toList());
+        Tensor elected = votes.ge(0).mul(2).add(-1);
+        String agg = g.text("aggregation");
+        Tensor acc = null;
+        Tensor divisor = null;
+        for (int i = 0; i < n; i++) {
+          Tensor agree = weighted.get(i).sign().eq(elected);
+          Tensor kept = weighted.get(i).mul(agree);
+          acc = acc == null ? kept : acc.add(kept);
+          Tensor d = switch (agg) {
+            case "mean" -> kept.abs().gt(0);
+            case "weighted" -> agree.mul(weights.get(i));
+            default -> null;
+          };
+          if (d != null) {
+            divisor = divisor == null ? d : divisor.add(d);
+          }
+        }
+        mixed = acc;
+        if (divisor != null && (agg.equals("mean") || g.bool("normalize"))) {
+          Tensor zero = divisor.eq(in.backend().zeros(tmp, divisor.shape()));
+          mixed = mixed.div(zero.where(in.backend().full(tmp, divisor.shape(), 1f), divisor));
+        }
+      }
+      double lambda = g.number("lambda");
+      if (lambda != 1.0) {
+        mixed = mixed.mul(lambda);
+      }
+      return base.add(mixed.moveTo(scope)).moveTo(scope);
+    }
+  }
+
+  private static String rescaleMode(String v, String def) {
+    return switch (v) {
+      case "true" -> def;
+      case "false" -> "none";
+      default -> v;
+    };
+  }
+
+  private Tensor sparsify(Tensor delta, Params p, Params g, String rescale, long seed, String tensor) {
+    double d = p.number("density");
+    if (sparsifier == Sparsifier.NONE || d >= 1) {
+      return delta;
+    }
+    Shape shape = delta.shape();
+    long numel = shape.numel();
+    if (numel == 0) {
+      return delta;
+    }
+    TensorScope outer = delta.scope();
+    try (TensorScope t = outer.child("sparsify")) {
+      return sparsify(delta.moveTo(t), d, shape, numel, p, g, rescale, seed, tensor).moveTo(outer);
+    }
+  }
+
+  private Tensor sparsify(Tensor delta, double d, Shape shape, long numel, Params p, Params g, String rescale, long seed, String tensor) {
+    Tensor mask;
+    Tensor probability = null;
+    switch (sparsifier) {
+      case MAGNITUDE -> {
+        if (g.text("trim_scope").equals("row") && shape.rank() >= 1) {
+          int cols = cols(shape);
+          int k = Math.max(1, (int) (d * cols));
+          mask = delta.backend().fromFloats(delta.scope(), HostMasks.rowBand(delta.toFloatArray(), cols, c -> new int[] {c - k, 0}), shape);
+        } else {
+          long k = Math.max(1, (long) (d * numel));
+          mask = delta.abs().ge(delta.kthLargestAbs(k));
+        }
+      }
+      case BERNOULLI -> mask = delta.backend().bernoulli(delta.scope(), shape, d, seed);
+      case OUTLIERS -> {
+        double gamma = p.number("gamma");
+        boolean row = g.text("mask_scope").equals("row") && shape.rank() >= 1;
+        if (row) {
+          mask = delta.backend().fromFloats(delta.scope(), HostMasks.rowBand(delta.toFloatArray(), cols(shape), c -> outlierBand(c, d, gamma)), shape);
+        } else {
+          int[] band = outlierBand(numel, d, gamma);
+          long keep = numel - band[0] - band[1];
+          if (keep <= 0) {
+            mask = delta.backend().zeros(delta.scope(), shape);
+          } else {
+            Tensor abs = delta.abs();
+            Tensor low = abs.ge(delta.kthLargestAbs(band[1] + keep));
+            mask = band[1] == 0 ? low : low.mul(abs.lt(delta.kthLargestAbs(band[1])));
+          }
+        }
+      }
+      case DELLA -> {
+        double eps = p.number("epsilon");
+        if (d - eps <= 0 || d + eps >= 1) {
+          throw new IllegalArgumentException(
+              "tensor " + tensor + ": della needs 0 < density - epsilon and density + epsilon < 1, found density " + d + ", epsilon " + eps);
+        }
+        float[][] mp = HostMasks.della(delta.toFloatArray(), cols(shape), d, eps, seed);
+        mask = delta.backend().fromFloats(delta.scope(), mp[0], shape);
+        probability = delta.backend().fromFloats(delta.scope(), mp[1], shape);
+      }
+      default -> throw new AssertionError(sparsifier);
+    }
+    Tensor kept = delta.mul(mask);
+    switch (rescale) {
+      case "l1" -> {
+        double before = delta.sumAbs();
+        double after = kept.sumAbs();
+        return before < 1e-7 || after < 1e-7 ? kept : kept.mul(before / after);
+      }
+      case "inverse_density" -> {
+        return probability != null ? kept.div(probability) : kept.mul(1.0 / d);
+      }
+      default -> {
+        return kept;
+      }
+    }
+  }
+
+  /** {bottom, top} counts of removed entries for n entries (mergekit's magnitude_outliers arithmetic). */
+  static int[] outlierBand(long n, double density, double gamma) {
+    long keep = (long) (density * n);
+    long top = (long) (gamma * n);
+    long bottom = n - keep - top;
+    if (bottom < 0) {
+      top += bottom;
+      bottom = 0;
+    }
+    return new int[] {(int) bottom, (int) top};
+  }
+
+  private static int cols(Shape s) {
+    return s.rank() == 0 ? 1 : (int) s.dim(s.rank() - 1);
+  }
+
+  private static Tensor sum(List<Tensor> ts) {
+    Tensor acc = ts.get(0);
+    for (int i = 1; i < ts.size(); i++) {
+      acc = acc.add(ts.get(i));
+    }
+    return acc;
+  }
+}

@@ -1,0 +1,114 @@
+package dev.graft.recipe;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One merge, as mergekit's YAML schema describes it: a method, an optional base model, the inputs as either
+ * {@code models} or {@code slices}, and parameters at global, slice and per-model level.
+ *
+ * <p>Compute is always float32 (a project decision); {@code dtype} is kept for compatibility and, as in mergekit,
+ * is the output dtype when {@code out_dtype} is absent.
+ *
+ * @param name stage name in a multi-document recipe (later stages refer to it as a model), or null
+ * @param mergeMethod operator name, e.g. {@code ties}
+ * @param baseModel the base (pretrained) model, or null
+ * @param models the inputs of the {@code models:} form (empty when {@code slices} is used)
+ * @param slices the inputs of the {@code slices:} form (empty when {@code models} is used)
+ * @param parameters global parameters, in recipe order
+ * @param dtype mergekit's {@code dtype} as written (e.g. {@code bfloat16}), or null
+ * @param outDtype {@code out_dtype} as written, or null
+ * @param tokenizerSource {@code tokenizer_source} (or {@code tokenizer.source}): {@code base}, a model, or null
+ * @param chatTemplate {@code chat_template}, or null
+ * @param source file and positions for messages (not part of equality)
+ */
+public record Recipe(
+    String name,
+    String mergeMethod,
+    ModelRef baseModel,
+    List<InputModel> models,
+    List<Slice> slices,
+    Map<String, ParamValue> parameters,
+    String dtype,
+    String outDtype,
+    String tokenizerSource,
+    String chatTemplate,
+    SourceInfo source) {
+
+  public Recipe {
+    Objects.requireNonNull(mergeMethod, "mergeMethod");
+    models = List.copyOf(models);
+    slices = List.copyOf(slices);
+    parameters = ordered(parameters);
+    source = source == null ? SourceInfo.NONE : source;
+    if (!models.isEmpty() && !slices.isEmpty()) {
+      throw new IllegalArgumentException("a recipe has either models or slices, not both");
+    }
+  }
+
+  /** One entry of {@code models:}. */
+  public record InputModel(ModelRef model, Map<String, ParamValue> parameters) {
+    public InputModel {
+      Objects.requireNonNull(model, "model");
+      parameters = ordered(parameters);
+    }
+  }
+
+  /** One entry of a slice's {@code sources:}: layers [start, end) of a model. */
+  public record SliceSource(ModelRef model, int start, int end, Map<String, ParamValue> parameters) {
+    public SliceSource {
+      Objects.requireNonNull(model, "model");
+      if (start < 0 || end < start) {
+        throw new IllegalArgumentException("layer_range must satisfy 0 <= start <= end, found [" + start + ", " + end + "]");
+      }
+      parameters = ordered(parameters);
+    }
+
+    public int layers() {
+      return end - start;
+    }
+  }
+
+  /** One output slice: its sources (all of the same length) and slice-level parameters. */
+  public record Slice(List<SliceSource> sources, ModelRef baseModel, Map<String, ParamValue> parameters) {
+    public Slice {
+      sources = List.copyOf(sources);
+      parameters = ordered(parameters);
+    }
+  }
+
+  /** Every model named anywhere in the recipe, base first, in order of appearance, without repeats. */
+  public List<ModelRef> referencedModels() {
+    LinkedHashMap<String, ModelRef> all = new LinkedHashMap<>();
+    if (baseModel != null) {
+      all.put(baseModel.toString(), baseModel);
+    }
+    models.forEach(m -> all.putIfAbsent(m.model().toString(), m.model()));
+    for (Slice s : slices) {
+      if (s.baseModel() != null) {
+        all.putIfAbsent(s.baseModel().toString(), s.baseModel());
+      }
+      s.sources().forEach(src -> all.putIfAbsent(src.model().toString(), src.model()));
+    }
+    return List.copyOf(all.values());
+  }
+
+  public Recipe withSlices(List<Slice> newSlices) {
+    return new Recipe(name, mergeMethod, baseModel, List.of(), newSlices, parameters, dtype, outDtype, tokenizerSource, chatTemplate, source);
+  }
+
+  public Recipe withParameters(Map<String, ParamValue> p) {
+    return new Recipe(name, mergeMethod, baseModel, models, slices, p, dtype, outDtype, tokenizerSource, chatTemplate, source);
+  }
+
+  public Recipe withModels(List<InputModel> m) {
+    return new Recipe(name, mergeMethod, baseModel, m, List.of(), parameters, dtype, outDtype, tokenizerSource, chatTemplate, source);
+  }
+
+  static Map<String, ParamValue> ordered(Map<String, ParamValue> m) {
+    return m == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(m));
+  }
+}

@@ -1,0 +1,28 @@
+package dev.graft.recipe;
+
+import dev.graft.InvalidInputException;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** A recipe with one or more problems, all reported together (exit code 2 on the command line). */
+public final class RecipeException extends InvalidInputException {
+  private static final long serialVersionUID = 1L;
+  private final transient List<Problem> problems;
+
+  public RecipeException(List<Problem> problems) {
+    super(message(problems));
+    this.problems = List.copyOf(problems);
+  }
+
+  public List<Problem> problems() {
+    return problems;
+  }
+
+  private static String message(List<Problem> ps) {
+    if (ps.isEmpty()) {
+      throw new IllegalArgumentException("a RecipeException needs at least one problem");
+    }
+    String head = ps.size() == 1 ? "invalid recipe:" : "invalid recipe (" + ps.size() + " problems):";
+    return ps.stream().map(p -> "  " + p.format()).collect(Collectors.joining("\n", head + "\n", ""));
+  }
+}

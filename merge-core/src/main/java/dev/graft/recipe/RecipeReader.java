@@ -1,0 +1,462 @@
+package dev.graft.recipe;
+
+import dev.graft.InvalidInputException;
+import dev.graft.internal.Names;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
+import org.snakeyaml.engine.v2.common.ScalarStyle;
+import org.snakeyaml.engine.v2.exceptions.Mark;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
+
+/**
+ * Reads mergekit YAML recipes (one or several documents separated by {@code ---}) into {@link Recipe} values.
+ *
+ * <p>This checks the schema only (keys, shapes of values, types); which methods and parameters exist is checked by
+ * the validator against the operator registry. Every problem found is reported, with file, line, column and YAML
+ * path, in one {@link RecipeException}.
+ */
+public final class RecipeReader {
+  static final Set<String> TOP_KEYS =
+      Set.of(
+          "name", "merge_method", "base_model", "models", "slices", "modules", "parameters", "dtype", "out_dtype",
+          "tokenizer_source", "tokenizer", "chat_template");
+  private static final Set<String> MODEL_KEYS = Set.of("model", "parameters");
+  private static final Set<String> SLICE_KEYS = Set.of("sources", "base_model", "parameters");
+  private static final Set<String> SOURCE_KEYS = Set.of("model", "layer_range", "parameters");
+
+  private final String file;
+  private final List<Problem> problems = new ArrayList<>();
+  private Map<String, Location> locations;
+
+  private RecipeReader(String file) {
+    this.file = file;
+  }
+
+  /** Reads every document of a recipe file. */
+  public static List<Recipe> read(Path file) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new InvalidInputException("recipe " + file + " does not exist");
+    } catch (IOException e) {
+      throw new InvalidInputException("cannot read recipe " + file + ": " + e.getMessage());
+    }
+    return parse(text, file.toString());
+  }
+
+  /** Reads every document of a recipe given as text; {@code label} names it in messages. */
+  public static List<Recipe> parse(String text, String label) {
+    return new RecipeReader(label).parseAll(text);
+  }
+
+  private List<Recipe> parseAll(String text) {
+    List<Recipe> out = new ArrayList<>();
+    List<Node> docs = new ArrayList<>();
+    try {
+      LoadSettings settings = LoadSettings.builder().setLabel(file == null ? "recipe" : file).setUseMarks(true).build();
+      new Compose(settings).composeAllFromString(text).forEach(docs::add);
+    } catch (MarkedYamlEngineException e) {
+      Mark m = e.getProblemMark().or(e::getContextMark).orElse(null);
+      String msg = e.getProblem() == null ? "invalid YAML" : "invalid YAML: " + e.getProblem();
+      problems.add(new Problem(file, m == null ? 0 : m.getLine() + 1, m == null ? 0 : m.getColumn() + 1, "", msg,
+          e.getContext() == null ? "" : "(" + e.getContext() + ")"));
+      throw new RecipeException(problems);
+    } catch (YamlEngineException e) {
+      throw new RecipeException(List.of(new Problem(file, 0, 0, "", "invalid YAML: " + e.getMessage(), "")));
+    }
+    if (docs.isEmpty()) {
+      throw new RecipeException(List.of(new Problem(file, 0, 0, "", "the recipe is empty", "A recipe needs at least merge_method and models or slices")));
+    }
+    for (Node doc : docs) {
+      locations = new HashMap<>();
+      Recipe r = document(doc);
+      if (r != null) {
+        out.add(r);
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new RecipeException(problems);
+    }
+    return List.copyOf(out);
+  }
+
+  // ------------------------------------------------------------------ documents
+
+  private Recipe document(Node doc) {
+    mark("", doc);
+    Map<String, Node> top = mapping(doc, "", TOP_KEYS);
+    if (top == null) {
+      return null;
+    }
+    int before = problems.size();
+    String name = string(top.get("name"), "name");
+    String method = string(top.get("merge_method"), "merge_method");
+    if (method == null && !top.containsKey("merge_method")) {
+      add(doc, "", "missing merge_method", "Add e.g. 'merge_method: linear' (see 'graft operators')");
+    }
+    ModelRef base = modelRef(top.get("base_model"), "base_model");
+    if (top.containsKey("modules")) {
+      add(top.get("modules"), "modules", "multimodal 'modules:' recipes are not supported", "Merge each module's weights with its own recipe");
+    }
+    List<Recipe.InputModel> models = List.of();
+    List<Recipe.Slice> slices = List.of();
+    boolean hasModels = top.containsKey("models");
+    boolean hasSlices = top.containsKey("slices");
+    if (hasModels && hasSlices) {
+      add(top.get("slices"), "slices", "a recipe has either 'models' or 'slices', found both", "Keep one of them");
+    } else if (!hasModels && !hasSlices && !top.containsKey("modules")) {
+      add(doc, "", "missing 'models' or 'slices'", "List the input models under 'models:' (or layer ranges under 'slices:')");
+    }
+    if (hasModels) {
+      models = models(top.get("models"));
+    } else if (hasSlices) {
+      slices = slices(top.get("slices"));
+    }
+    Map<String, ParamValue> params = parameters(top.get("parameters"), "parameters");
+    String dtype = string(top.get("dtype"), "dtype");
+    String outDtype = string(top.get("out_dtype"), "out_dtype");
+    String tokSource = string(top.get("tokenizer_source"), "tokenizer_source");
+    if (top.containsKey("tokenizer")) {
+      if (top.containsKey("tokenizer_source")) {
+        add(top.get("tokenizer"), "tokenizer", "'tokenizer' and 'tokenizer_source' are mutually exclusive", "Keep one of them");
+      }
+      Map<String, Node> tok = mapping(top.get("tokenizer"), "tokenizer", Set.of("source", "tokens", "pad_to_multiple_of"));
+      if (tok != null) {
+        tokSource = string(tok.get("source"), "tokenizer.source");
+        for (String unsupported : List.of("tokens", "pad_to_multiple_of")) {
+          if (tok.containsKey(unsupported)) {
+            add(tok.get(unsupported), "tokenizer." + unsupported, "'tokenizer." + unsupported + "' is not supported yet", "Remove it; Graft supports tokenizer source 'base' or a model");
+          }
+        }
+      }
+    }
+    String chat = string(top.get("chat_template"), "chat_template");
+    if (problems.size() > before || method == null) {
+      return null;
+    }
+    return new Recipe(name, method, base, models, slices, params, dtype, outDtype, tokSource, chat, new SourceInfo(file, locations));
+  }
+
+  private List<Recipe.InputModel> models(Node n) {
+    List<Node> items = sequence(n, "models");
+    if (items == null) {
+      return List.of();
+    }
+    if (items.isEmpty()) {
+      add(n, "models", "'models' is empty", "List at least one model");
+    }
+    List<Recipe.InputModel> out = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      String p = "models[" + i + "]";
+      Node item = items.get(i);
+      mark(p, item);
+      if (item instanceof ScalarNode) {
+        ModelRef ref = modelRef(item, p);
+        if (ref != null) {
+          out.add(new Recipe.InputModel(ref, Map.of()));
+        }
+        continue;
+      }
+      Map<String, Node> m = mapping(item, p, MODEL_KEYS);
+      if (m == null) {
+        continue;
+      }
+      if (!m.containsKey("model")) {
+        add(item, p, "missing 'model'", "Give the model's path or Hugging Face id");
+        continue;
+      }
+      ModelRef ref = modelRef(m.get("model"), p + ".model");
+      Map<String, ParamValue> params = parameters(m.get("parameters"), p + ".parameters");
+      if (ref != null) {
+        out.add(new Recipe.InputModel(ref, params));
+      }
+    }
+    return out;
+  }
+
+  private List<Recipe.Slice> slices(Node n) {
+    List<Node> items = sequence(n, "slices");
+    if (items == null) {
+      return List.of();
+    }
+    if (items.isEmpty()) {
+      add(n, "slices", "'slices' is empty", "List at least one slice");
+    }
+    List<Recipe.Slice> out = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      String p = "slices[" + i + "]";
+      Map<String, Node> m = mapping(items.get(i), p, SLICE_KEYS);
+      if (m == null) {
+        continue;
+      }
+      if (!m.containsKey("sources")) {
+        add(items.get(i), p, "missing 'sources'", "Each slice lists its sources: [{model: ..., layer_range: [a, b]}]");
+        continue;
+      }
+      List<Node> srcs = sequence(m.get("sources"), p + ".sources");
+      List<Recipe.SliceSource> sources = new ArrayList<>();
+      if (srcs != null) {
+        if (srcs.isEmpty()) {
+          add(m.get("sources"), p + ".sources", "'sources' is empty", "List at least one source");
+        }
+        for (int j = 0; j < srcs.size(); j++) {
+          String sp = p + ".sources[" + j + "]";
+          Map<String, Node> s = mapping(srcs.get(j), sp, SOURCE_KEYS);
+          if (s == null) {
+            continue;
+          }
+          if (!s.containsKey("model") || !s.containsKey("layer_range")) {
+            add(srcs.get(j), sp, "a source needs 'model' and 'layer_range'", "e.g. {model: org/name, layer_range: [0, 16]}");
+            continue;
+          }
+          ModelRef ref = modelRef(s.get("model"), sp + ".model");
+          int[] range = layerRange(s.get("layer_range"), sp + ".layer_range");
+          Map<String, ParamValue> params = parameters(s.get("parameters"), sp + ".parameters");
+          if (ref != null && range != null) {
+            sources.add(new Recipe.SliceSource(ref, range[0], range[1], params));
+          }
+        }
+      }
+      ModelRef base = modelRef(m.get("base_model"), p + ".base_model");
+      out.add(new Recipe.Slice(sources, base, parameters(m.get("parameters"), p + ".parameters")));
+    }
+    return out;
+  }
+
+  private int[] layerRange(Node n, String path) {
+    mark(path, n);
+    List<Node> items = sequence(n, path);
+    if (items == null) {
+      return null;
+    }
+    if (items.size() != 2) {
+      add(n, path, "layer_range must be [start, end], found " + items.size() + " value(s)", "e.g. layer_range: [0, 16] (end exclusive)");
+      return null;
+    }
+    int[] r = new int[2];
+    for (int i = 0; i < 2; i++) {
+      Object v = items.get(i) instanceof ScalarNode s ? scalar(s) : null;
+      if (!(v instanceof Double d) || d != Math.rint(d) || d < 0 || d > Integer.MAX_VALUE) {
+        add(items.get(i), path + "[" + i + "]", "layer_range bounds must be non-negative integers, found " + describe(items.get(i)), "");
+        return null;
+      }
+      r[i] = (int) (double) d;
+    }
+    if (r[1] < r[0]) {
+      add(n, path, "layer_range end " + r[1] + " is before start " + r[0], "The range is [start, end) with start <= end");
+      return null;
+    }
+    return r;
+  }
+
+  // ------------------------------------------------------------------ parameters
+
+  private Map<String, ParamValue> parameters(Node n, String path) {
+    if (n == null || isNull(n)) {
+      return Map.of();
+    }
+    Map<String, Node> m = mapping(n, path, null);
+    if (m == null) {
+      return Map.of();
+    }
+    Map<String, ParamValue> out = new LinkedHashMap<>();
+    m.forEach((k, v) -> {
+      ParamValue pv = value(v, path + "." + k);
+      if (pv != null) {
+        out.put(k, pv);
+      }
+    });
+    return out;
+  }
+
+  private ParamValue value(Node n, String path) {
+    mark(path, n);
+    if (n instanceof ScalarNode s) {
+      Object v = scalar(s);
+      if (v == null) {
+        add(n, path, "a parameter value must not be null", "Give a number, a list of numbers or a list of {filter, value}");
+        return null;
+      }
+      return new ParamValue.Scalar(v);
+    }
+    if (n instanceof SequenceNode seq) {
+      List<Node> items = seq.getValue();
+      if (items.isEmpty()) {
+        add(n, path, "empty list", "A list value is a gradient [a, b, ...] or conditions [{filter: ..., value: ...}]");
+        return null;
+      }
+      if (items.get(0) instanceof MappingNode) {
+        List<ParamValue.Condition> conds = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+          String cp = path + "[" + i + "]";
+          Map<String, Node> c = mapping(items.get(i), cp, Set.of("filter", "value"));
+          if (c == null) {
+            continue;
+          }
+          if (!c.containsKey("value")) {
+            add(items.get(i), cp, "a condition needs 'value'", "e.g. {filter: self_attn, value: 0.5}");
+            continue;
+          }
+          String filter = c.containsKey("filter") && !isNull(c.get("filter")) ? string(c.get("filter"), cp + ".filter") : null;
+          Node vn = c.get("value");
+          ParamValue inner = vn instanceof SequenceNode ? gradient((SequenceNode) vn, cp + ".value") : value(vn, cp + ".value");
+          if (inner != null) {
+            conds.add(new ParamValue.Condition(filter, inner));
+          }
+        }
+        return new ParamValue.Filtered(conds);
+      }
+      return gradient(seq, path);
+    }
+    add(n, path, "expected a number, a list of numbers or a list of {filter, value}, found a mapping", "");
+    return null;
+  }
+
+  private ParamValue gradient(SequenceNode seq, String path) {
+    List<Double> pts = new ArrayList<>();
+    for (int i = 0; i < seq.getValue().size(); i++) {
+      Node item = seq.getValue().get(i);
+      Object v = item instanceof ScalarNode s ? scalar(s) : null;
+      if (!(v instanceof Double d)) {
+        add(item, path + "[" + i + "]", "a gradient holds numbers only, found " + describe(item), "");
+        return null;
+      }
+      pts.add(d);
+    }
+    if (pts.isEmpty()) {
+      add(seq, path, "empty gradient", "Give one or more numbers");
+      return null;
+    }
+    return new ParamValue.Gradient(pts);
+  }
+
+  // ------------------------------------------------------------------ YAML helpers
+
+  /** Number (Double), Boolean, String, or null for YAML null. Quoted scalars are always strings. */
+  static Object scalar(ScalarNode s) {
+    String t = s.getValue();
+    if (s.getScalarStyle() != ScalarStyle.PLAIN) {
+      return t;
+    }
+    switch (t) {
+      case "", "~", "null", "Null", "NULL" -> {
+        return null;
+      }
+      case "true", "True", "TRUE" -> {
+        return Boolean.TRUE;
+      }
+      case "false", "False", "FALSE" -> {
+        return Boolean.FALSE;
+      }
+      default -> {}
+    }
+    if (t.matches("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?")) {
+      return Double.parseDouble(t);
+    }
+    return t;
+  }
+
+  private static boolean isNull(Node n) {
+    return n instanceof ScalarNode s && scalar(s) == null;
+  }
+
+  private Map<String, Node> mapping(Node n, String path, Set<String> allowed) {
+    mark(path, n);
+    if (!(n instanceof MappingNode m)) {
+      add(n, path, "expected a mapping (key: value), found " + describe(n), "");
+      return null;
+    }
+    Map<String, Node> out = new LinkedHashMap<>();
+    for (NodeTuple t : m.getValue()) {
+      if (!(t.getKeyNode() instanceof ScalarNode ks)) {
+        add(t.getKeyNode(), path, "keys must be plain strings", "");
+        continue;
+      }
+      String k = ks.getValue();
+      String kp = path.isEmpty() ? k : path + "." + k;
+      mark(kp, t.getKeyNode());
+      if (out.containsKey(k)) {
+        add(t.getKeyNode(), kp, "duplicate key '" + k + "'", "Remove one of them");
+        continue;
+      }
+      if (allowed != null && !allowed.contains(k)) {
+        add(t.getKeyNode(), kp, "unknown key '" + k + "' (expected one of: " + String.join(", ", allowed.stream().sorted().toList()) + ")",
+            Names.didYouMean(k, allowed));
+        continue;
+      }
+      out.put(k, t.getValueNode());
+    }
+    return out;
+  }
+
+  private List<Node> sequence(Node n, String path) {
+    mark(path, n);
+    if (!(n instanceof SequenceNode s)) {
+      add(n, path, "expected a list, found " + describe(n), "");
+      return null;
+    }
+    return s.getValue();
+  }
+
+  private String string(Node n, String path) {
+    if (n == null || isNull(n)) {
+      return null;
+    }
+    mark(path, n);
+    if (!(n instanceof ScalarNode s)) {
+      add(n, path, "expected a string, found " + describe(n), "");
+      return null;
+    }
+    return s.getValue();
+  }
+
+  private ModelRef modelRef(Node n, String path) {
+    String s = string(n, path);
+    if (s == null) {
+      return null;
+    }
+    if (s.isBlank()) {
+      add(n, path, "empty model reference", "Give a path, a Hugging Face id or an earlier stage's name");
+      return null;
+    }
+    return ModelRef.parse(s.strip());
+  }
+
+  private static String describe(Node n) {
+    if (n instanceof MappingNode) {
+      return "a mapping";
+    }
+    if (n instanceof SequenceNode) {
+      return "a list";
+    }
+    Object v = scalar((ScalarNode) n);
+    return v == null ? "null" : v instanceof String str ? "'" + str + "'" : v.toString();
+  }
+
+  private void mark(String path, Node n) {
+    n.getStartMark().ifPresent(m -> locations.putIfAbsent(path, new Location(m.getLine() + 1, m.getColumn() + 1)));
+  }
+
+  private void add(Node n, String path, String message, String hint) {
+    Location l = n.getStartMark().map(m -> new Location(m.getLine() + 1, m.getColumn() + 1)).orElse(Location.UNKNOWN);
+    problems.add(new Problem(file, l.line(), l.column(), path, message, hint));
+  }
+}
