@@ -12,7 +12,10 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = GraftCommand.Version.class,
     description = "Merge and evolve neural networks directly on their weight tensors.",
-    subcommands = {InspectCommand.class, ConvertCommand.class, SynthCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {
+      MergeCommand.class, ValidateCommand.class, OperatorsCommand.class, InspectCommand.class, ConvertCommand.class,
+      SynthCommand.class, CommandLine.HelpCommand.class
+    },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:bad input (malformed file, wrong recipe or usage)"},
     footer = {"", "Run 'graft help COMMAND' for a command's options."})

@@ -23,6 +23,11 @@ public final class ModelConfig {
     this.node = node;
   }
 
+  /** A config holding a copy of {@code node}. */
+  public static ModelConfig of(ObjectNode node) {
+    return new ModelConfig(node.deepCopy());
+  }
+
   /** Reads a config file. */
   public static ModelConfig read(Path file) {
     try {

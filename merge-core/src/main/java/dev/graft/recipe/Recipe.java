@@ -96,6 +96,30 @@ public record Recipe(
     return List.copyOf(all.values());
   }
 
+  /** The YAML path where a model is first named ({@code base_model}, {@code models[1].model}, ...), or empty. */
+  public String pathOf(String ref) {
+    if (baseModel != null && baseModel.toString().equals(ref)) {
+      return "base_model";
+    }
+    for (int i = 0; i < models.size(); i++) {
+      if (models.get(i).model().toString().equals(ref)) {
+        return "models[" + i + "].model";
+      }
+    }
+    for (int i = 0; i < slices.size(); i++) {
+      Slice s = slices.get(i);
+      for (int j = 0; j < s.sources().size(); j++) {
+        if (s.sources().get(j).model().toString().equals(ref)) {
+          return "slices[" + i + "].sources[" + j + "].model";
+        }
+      }
+      if (s.baseModel() != null && s.baseModel().toString().equals(ref)) {
+        return "slices[" + i + "].base_model";
+      }
+    }
+    return "";
+  }
+
   public Recipe withSlices(List<Slice> newSlices) {
     return new Recipe(name, mergeMethod, baseModel, List.of(), newSlices, parameters, dtype, outDtype, tokenizerSource, chatTemplate, source);
   }

@@ -10,8 +10,19 @@ public final class RecipeException extends InvalidInputException {
   private final transient List<Problem> problems;
 
   public RecipeException(List<Problem> problems) {
-    super(message(problems));
-    this.problems = List.copyOf(problems);
+    this(sorted(problems), true);
+  }
+
+  private RecipeException(List<Problem> sorted, boolean unused) {
+    super(message(sorted));
+    this.problems = sorted;
+  }
+
+  /** Problems in file order (those without a position first), without repeats. */
+  private static List<Problem> sorted(List<Problem> ps) {
+    return ps.stream().distinct()
+        .sorted(java.util.Comparator.comparing((Problem p) -> p.file() == null ? "" : p.file()).thenComparingInt(Problem::line).thenComparingInt(Problem::column))
+        .toList();
   }
 
   public List<Problem> problems() {

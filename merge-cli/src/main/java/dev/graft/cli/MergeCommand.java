@@ -1,0 +1,181 @@
+package dev.graft.cli;
+
+import dev.graft.io.ByteSize;
+import dev.graft.op.Operators;
+import dev.graft.op.Params;
+import dev.graft.plan.MergeExecutor;
+import dev.graft.plan.MergePlan;
+import dev.graft.plan.MergeRunner;
+import dev.graft.plan.ModelResolver;
+import dev.graft.plan.TensorTask;
+import dev.graft.recipe.Recipe;
+import dev.graft.recipe.RecipeReader;
+import dev.graft.tensor.Backends;
+import dev.graft.tensor.Device;
+import dev.graft.tensor.spi.Backend;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code graft merge RECIPE -o DIR}. */
+@Command(
+    name = "merge",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Merge models as a mergekit YAML recipe describes, streaming one tensor at a time.",
+      "The whole recipe (every stage of a multi-document recipe) is validated before any weight is read.",
+      "Output: a Hugging Face folder (sharded safetensors + index, config.json, tokenizer files, the normalised",
+      "recipe as mergekit_config.yml, a README.md model card), written under a temporary name and renamed when complete."
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:success", "1:failure at run time", "2:bad input (invalid recipe, missing model, mismatched shapes)"})
+final class MergeCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Parameters(paramLabel = "RECIPE", description = "mergekit YAML recipe (documents separated by --- are stages).")
+  Path recipe;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Output folder (required unless --dry-run).")
+  Path out;
+
+  @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
+      description = "Tensor backend: djl, nd4j, reference or auto (default: ${DEFAULT-VALUE}).")
+  String backend;
+
+  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE}).")
+  String device;
+
+  @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
+      description = "Run seed for random operators (DARE, DELLA); each tensor's draws derive from it and the tensor name (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--out-shard-size", paramLabel = "SIZE", defaultValue = "5B", converter = ShardSizeConverter.class,
+      description = "Maximum BYTES per output shard: 5B, 500M, 2GB, 2GiB (K/M/B are powers of 1000 as in mergekit, whose"
+          + " help calls them parameters although it compares bytes) (default: ${DEFAULT-VALUE}).")
+  long shardSize;
+
+  @Option(names = "--memory", paramLabel = "SIZE", converter = Options.SizeConverter.class,
+      description = "Budget of tensor data in flight across threads (default: 3/4 of the JVM heap). A tensor larger than the budget runs alone.")
+  Long memory;
+
+  @Option(names = "--dry-run", description = "Print the plan (tensors, operator, resolved parameters, bytes, memory estimate) and stop.")
+  boolean dryRun;
+
+  @CommandLine.Mixin WorkOptions work;
+
+  @Override
+  public Integer call() {
+    PrintWriter o = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (out == null && !dryRun) {
+      throw new GraftCommand.UsageException("missing -o DIR (or use --dry-run)");
+    }
+    int threads = work.threads();
+    Device dev = Device.parse(device);
+    List<Recipe> stages = RecipeReader.read(recipe);
+    List<MergePlan> plans = MergeRunner.prepare(stages, ModelResolver.forRecipe(recipe), Operators.builtIn());
+    if (out != null) {
+      MergeRunner.checkOutput(out);
+    }
+    long budget = memory != null ? memory : Runtime.getRuntime().maxMemory() / 4 * 3;
+    if (dryRun) {
+      printPlan(o, plans, budget, threads);
+      return 0;
+    }
+    long t0 = System.nanoTime();
+    try (Backend be = Backends.create(backend, dev)) {
+      MergeExecutor.Options opt = new MergeExecutor.Options(be, seed, shardSize, threads, budget);
+      ProgressLine[] bar = new ProgressLine[1];
+      MergeExecutor.Result r = MergeRunner.run(plans, stages, out, opt, (i, n, p) -> {
+        if (bar[0] != null) {
+          bar[0].finish();
+        }
+        String label = n == 1 ? "merge" : "stage " + (i + 1) + "/" + n + (p.recipe().name() == null ? "" : " " + p.recipe().name());
+        bar[0] = work.progress(err, label, "tensors");
+        return bar[0];
+      });
+      bar[0].finish();
+      double secs = (System.nanoTime() - t0) / 1e9;
+      o.printf(Locale.ROOT, "merged %d tensors (%s read, %s written) with %s on %s in %.2f s into %s%n", r.tensors(),
+          ByteSize.format(r.bytesRead()), ByteSize.format(r.bytesWritten()), plans.get(plans.size() - 1).operator().spec().name(),
+          be.name(), secs, out);
+      o.flush();
+      return 0;
+    }
+  }
+
+  private static void printPlan(PrintWriter o, List<MergePlan> plans, long budget, int threads) {
+    for (int s = 0; s < plans.size(); s++) {
+      MergePlan p = plans.get(s);
+      o.printf(Locale.ROOT, "stage %d/%d%s: %s, %d tensors, read %s, write %s%n", s + 1, plans.size(),
+          p.recipe().name() == null ? "" : " (" + p.recipe().name() + ")", p.operator().spec().name(), p.tasks().size(),
+          ByteSize.format(p.bytesToRead()), ByteSize.format(p.bytesToWrite()));
+      for (int i = 0; i < p.models().size(); i++) {
+        o.printf("  model %d: %s%s%n", i, p.models().get(i).label(), p.models().get(i).root() == null ? " (earlier stage)" : " -> " + p.models().get(i).root());
+      }
+      long peak = 0;
+      for (TensorTask t : p.tasks()) {
+        long est = 0;
+        for (TensorTask.Input in : t.reads()) {
+          est += in.shape().numel() * 4L;
+        }
+        peak = Math.max(peak, 2 * est + 16 * t.shape().numel());
+        o.printf(Locale.ROOT, "  %s %s %s <- %s%s%n", t.name(), t.shape(), t.outDtype(), t.copy() != null ? "copy of model " + t.copy().model()
+            : describe(t), t.copy() != null ? "" : " " + params(t));
+      }
+      p.warnings().forEach(w -> o.println("  warning: " + w));
+      o.printf(Locale.ROOT, "  peak tensor memory about %s per thread (%d threads, budget %s)%n", ByteSize.format(peak), threads, ByteSize.format(budget));
+    }
+    o.flush();
+  }
+
+  private static String describe(TensorTask t) {
+    StringBuilder b = new StringBuilder();
+    if (t.base() != null && t.baseIndex() < 0) {
+      b.append("base m").append(t.base().model()).append(", ");
+    }
+    for (int i = 0; i < t.models().size(); i++) {
+      b.append(i == 0 ? "" : ", ").append('m').append(t.models().get(i).model());
+      if (!t.models().get(i).tensor().equals(t.name())) {
+        b.append(':').append(t.models().get(i).tensor());
+      }
+    }
+    return b.toString();
+  }
+
+  private static String params(TensorTask t) {
+    StringBuilder b = new StringBuilder();
+    b.append(fmt(t.global()));
+    for (Params p : t.modelParams()) {
+      b.append(' ').append(fmt(p));
+    }
+    return b.toString().strip();
+  }
+
+  private static String fmt(Params p) {
+    return p.values().isEmpty() ? "" : new java.util.TreeMap<>(p.values()).toString();
+  }
+
+  /** mergekit's K/M/B suffixes (powers of 1000) plus Graft's byte sizes. */
+  static final class ShardSizeConverter implements CommandLine.ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+(?:\\.\\d+)?)([KMB])$").matcher(value.strip());
+      if (m.matches()) {
+        double mult = switch (m.group(2)) {
+          case "K" -> 1e3;
+          case "M" -> 1e6;
+          default -> 1e9;
+        };
+        return (long) (Double.parseDouble(m.group(1)) * mult);
+      }
+      return new Options.SizeConverter().convert(value);
+    }
+  }
+}

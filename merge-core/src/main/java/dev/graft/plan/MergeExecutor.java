@@ -1,0 +1,272 @@
+package dev.graft.plan;
+
+import dev.graft.io.Checkpoint;
+import dev.graft.io.MappedTensor;
+import dev.graft.io.Progress;
+import dev.graft.io.SafetensorsWriter;
+import dev.graft.op.FisherMerge;
+import dev.graft.op.MergeInputs;
+import dev.graft.op.Params;
+import dev.graft.tensor.Shape;
+import dev.graft.tensor.Tensor;
+import dev.graft.tensor.TensorScope;
+import dev.graft.tensor.spi.Backend;
+import dev.graft.tensor.spi.SeededMasks;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * Runs a {@link MergePlan}: one task per output tensor, inputs read lazily from memory-mapped shards just before use
+ * and freed right after, results written straight into their place in the output shards. Tasks run on
+ * {@code threads} workers in plan order (which follows the input files), admitted under a memory budget so that peak
+ * memory is a few tensors whatever the model size.
+ */
+public final class MergeExecutor {
+  /**
+   * @param backend tensor backend the operators run on
+   * @param seed run seed; every random draw derives from it and the tensor name
+   * @param shardBytes maximum bytes per output shard
+   * @param threads concurrent tensor tasks
+   * @param memoryBudget bytes of tensor data in flight across workers (a larger task runs alone)
+   */
+  public record Options(Backend backend, long seed, long shardBytes, int threads, long memoryBudget) {
+    public Options {
+      if (threads < 1) {
+        throw new IllegalArgumentException("threads must be at least 1, found " + threads);
+      }
+    }
+  }
+
+  /** What a run did. */
+  public record Result(int tensors, long bytesRead, long bytesWritten, List<Path> files) {}
+
+  private MergeExecutor() {}
+
+  /**
+   * Merges into {@code outDir} (created by the caller): the shards and, when sharded, the index.
+   *
+   * @param locate the checkpoint path of a model view whose root is null (an earlier stage's output)
+   */
+  public static Result run(MergePlan plan, Path outDir, Options o, Progress progress, Function<ModelView, Path> locate) {
+    List<Checkpoint> cps = new ArrayList<>();
+    List<Checkpoint> fishers = new ArrayList<>();
+    try {
+      for (ModelView v : plan.models()) {
+        cps.add(Checkpoint.open(v.root() != null ? v.root() : locate.apply(v)));
+      }
+      for (Path f : plan.fisherFiles()) {
+        fishers.add(Checkpoint.open(f));
+      }
+      Map<Integer, Double> fisherNorms = fisherNorms(plan, fishers);
+      List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+      for (TensorTask t : plan.tasks()) {
+        entries.add(new SafetensorsWriter.Entry(t.name(), t.outDtype(), t.shape()));
+      }
+      Map<String, String> meta = new LinkedHashMap<>();
+      meta.put("format", "pt");
+      meta.put("merge_method", plan.recipe().mergeMethod());
+      meta.put("producer", "graft");
+      long totalBytes = entries.stream().mapToLong(SafetensorsWriter.Entry::byteSize).sum();
+      AtomicLong read = new AtomicLong();
+      AtomicLong written = new AtomicLong();
+      AtomicInteger done = new AtomicInteger();
+      int n = plan.tasks().size();
+      try (SafetensorsWriter w = SafetensorsWriter.create(outDir, entries, o.shardBytes(), meta);
+          TensorScope root = TensorScope.root("merge")) {
+        long budget = Math.max(1, o.memoryBudget());
+        int total = (int) Math.min(Integer.MAX_VALUE - 1, Math.max(1, budget >> 20));
+        Semaphore memory = new Semaphore(total, true);
+        AtomicInteger next = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(o.threads(), r -> {
+          Thread th = new Thread(r, "graft-merge");
+          th.setDaemon(true);
+          return th;
+        });
+        try {
+          List<Future<?>> fs = new ArrayList<>();
+          for (int k = 0; k < o.threads(); k++) {
+            fs.add(pool.submit(() -> {
+              for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+                TensorTask t = plan.tasks().get(i);
+                // A task larger than the whole budget takes all of it and so runs alone.
+                int permits = (int) Math.max(1, Math.min(total, estimate(t) >> 20));
+                memory.acquireUninterruptibly(permits);
+                try {
+                  read.addAndGet(runTask(plan, t, cps, fishers, fisherNorms, w, o, root));
+                } finally {
+                  memory.release(permits);
+                }
+                written.addAndGet(t.shape().numel() * t.outDtype().byteSize());
+                progress.update(done.incrementAndGet(), n, written.get(), totalBytes);
+              }
+              return null;
+            }));
+          }
+          for (Future<?> f : fs) {
+            f.get();
+          }
+        } catch (ExecutionException e) {
+          pool.shutdownNow();
+          Throwable c = e.getCause();
+          if (c instanceof RuntimeException re) {
+            throw re;
+          }
+          if (c instanceof Error er) {
+            throw er;
+          }
+          throw new IllegalStateException(c);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted", e);
+        } finally {
+          pool.shutdownNow();
+        }
+        List<Path> files = w.finish();
+        return new Result(n, read.get(), written.get(), files);
+      }
+    } finally {
+      cps.forEach(Checkpoint::close);
+      fishers.forEach(Checkpoint::close);
+    }
+  }
+
+  /** Bytes of float32 data a task holds at its peak: its inputs plus a few temporaries of the output's size. */
+  static long estimate(TensorTask t) {
+    long in = 0;
+    for (TensorTask.Input i : t.reads()) {
+      in += i.shape().numel() * 4L;
+    }
+    return 2 * in + 4 * t.shape().numel() * 4L;
+  }
+
+  /** The seed of a tensor's random draws: the run seed mixed with a hash of the name (not with its position). */
+  public static long tensorSeed(long runSeed, String name) {
+    long h = 0xcbf29ce484222325L;
+    for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
+      h ^= b & 0xff;
+      h *= 0x100000001b3L;
+    }
+    return SeededMasks.mix(runSeed, h);
+  }
+
+  private static long runTask(
+      MergePlan plan, TensorTask t, List<Checkpoint> cps, List<Checkpoint> fishers, Map<Integer, Double> fisherNorms,
+      SafetensorsWriter w, Options o, TensorScope root) {
+    if (t.copy() != null) {
+      Checkpoint cp = cps.get(t.copy().model());
+      try (MappedTensor m = cp.map(t.copy().tensor())) {
+        ByteBuffer b = m.segment().asByteBuffer();
+        w.write(t.name(), 0, b);
+        return m.segment().byteSize();
+      }
+    }
+    long bytes = 0;
+    Backend be = o.backend();
+    try (TensorScope scope = root.child(t.name())) {
+      // Host arrays first, so vocabulary rows can be rectified before upload.
+      List<float[]> data = new ArrayList<>();
+      List<Shape> shapes = new ArrayList<>();
+      for (TensorTask.Input in : t.models()) {
+        data.add(cps.get(in.model()).readFloats(in.tensor()));
+        shapes.add(in.shape());
+        bytes += cps.get(in.model()).info(in.tensor()).byteSize();
+      }
+      float[] baseData = null;
+      if (t.base() != null) {
+        if (t.baseIndex() >= 0) {
+          baseData = data.get(t.baseIndex());
+        } else {
+          baseData = cps.get(t.base().model()).readFloats(t.base().tensor());
+          bytes += cps.get(t.base().model()).info(t.base().tensor()).byteSize();
+        }
+      }
+      if (t.rectifiesRows()) {
+        float[] fill = baseData;
+        Shape fillShape = t.base() != null ? t.base().shape() : null;
+        if (fill == null && t.fillBase() != null) {
+          fill = cps.get(t.fillBase().model()).readFloats(t.fillBase().tensor());
+          fillShape = t.fillBase().shape();
+        }
+        List<float[]> all = new ArrayList<>(data);
+        List<Shape> allShapes = new ArrayList<>(shapes);
+        if (baseData != null && t.baseIndex() < 0) {
+          all.add(baseData);
+          allShapes.add(t.base().shape());
+        }
+        List<float[]> fixed = Vocab.rectify(all, allShapes, fill, fillShape, t.shape());
+        for (int i = 0; i < data.size(); i++) {
+          data.set(i, fixed.get(i));
+        }
+        if (baseData != null) {
+          baseData = t.baseIndex() >= 0 ? data.get(t.baseIndex()) : fixed.get(fixed.size() - 1);
+        }
+      }
+      List<Tensor> models = new ArrayList<>();
+      Tensor base = null;
+      for (int i = 0; i < data.size(); i++) {
+        models.add(be.fromFloats(scope, data.get(i), t.shape()));
+        data.set(i, null);
+      }
+      if (baseData != null) {
+        base = t.baseIndex() >= 0 ? models.get(t.baseIndex()) : be.fromFloats(scope, baseData, t.shape());
+      }
+      List<Tensor> fs = new ArrayList<>();
+      List<Params> params = t.modelParams();
+      if (!t.fishers().isEmpty()) {
+        params = new ArrayList<>();
+        for (int i = 0; i < t.fishers().size(); i++) {
+          TensorTask.Input f = t.fishers().get(i);
+          fs.add(be.fromFloats(scope, fishers.get(f.model()).readFloats(f.tensor()), t.shape()));
+          Map<String, Object> p = new HashMap<>(t.modelParams().get(i).values());
+          p.put(FisherMerge.NORM, fisherNorms.getOrDefault(f.model(), 1.0));
+          params.add(new Params(p));
+        }
+      }
+      MergeInputs in = new MergeInputs(t.name(), base, models, params, t.global(), fs, tensorSeed(o.seed(), t.name()), be, scope);
+      Tensor out = plan.operator().merge(in);
+      if (!out.shape().equals(t.shape())) {
+        throw new IllegalStateException(plan.operator().spec().name() + " returned shape " + out.shape() + " for " + t.name() + ", expected " + t.shape());
+      }
+      float[] res = out.toFloatArray();
+      w.writeFloats(t.name(), 0, res, 0, res.length);
+      return bytes;
+    }
+  }
+
+  /** Global L2 norm of each Fisher file over the tensors the plan merges (computed before merging). */
+  private static Map<Integer, Double> fisherNorms(MergePlan plan, List<Checkpoint> fishers) {
+    Map<Integer, Double> sums = new HashMap<>();
+    if (fishers.isEmpty()) {
+      return sums;
+    }
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (TensorTask t : plan.tasks()) {
+      for (TensorTask.Input f : t.fishers()) {
+        if (seen.add(f.model() + "/" + f.tensor())) {
+          float[] d = fishers.get(f.model()).readFloats(f.tensor());
+          double s = 0;
+          for (float x : d) {
+            s += (double) x * x;
+          }
+          sums.merge(f.model(), s, Double::sum);
+        }
+      }
+    }
+    sums.replaceAll((k, v) -> Math.sqrt(v));
+    return sums;
+  }
+}

@@ -1,0 +1,247 @@
+package dev.graft.plan;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.graft.InvalidInputException;
+import dev.graft.internal.Names;
+import dev.graft.io.Checkpoint;
+import dev.graft.io.Progress;
+import dev.graft.op.Operators;
+import dev.graft.recipe.Problem;
+import dev.graft.recipe.Recipe;
+import dev.graft.recipe.RecipeException;
+import dev.graft.recipe.RecipeWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Validates and runs a whole recipe file: one or more stages (YAML documents), later ones naming earlier ones as
+ * models. Everything is validated before any weight is read; the output folder appears under its name only when
+ * complete (it is written under a temporary sibling name and renamed), intermediate stages are written to another
+ * temporary sibling and removed at the end.
+ */
+public final class MergeRunner {
+  /** Name of the normalised recipe written into every output (mergekit's name, so its tools find it). */
+  public static final String RECIPE_FILE = "mergekit_config.yml";
+
+  private MergeRunner() {}
+
+  /** Receives progress per stage. */
+  public interface Listener {
+    Progress stage(int index, int count, MergePlan plan);
+  }
+
+  /**
+   * Plans every stage (headers only).
+   *
+   * @throws RecipeException with every problem found in every stage that could be checked
+   */
+  public static List<MergePlan> prepare(List<Recipe> stages, ModelResolver resolver, Operators ops) {
+    List<Problem> problems = new ArrayList<>();
+    Map<String, MergePlan> byName = new LinkedHashMap<>();
+    Map<String, ModelView> opened = new HashMap<>();
+    List<MergePlan> plans = new ArrayList<>();
+    Planner planner = new Planner(ops);
+    for (int i = 0; i < stages.size(); i++) {
+      Recipe r = stages.get(i);
+      boolean last = i == stages.size() - 1;
+      if (!last && r.name() == null) {
+        problems.add(r.source().problem("", "stage " + (i + 1) + " of " + stages.size() + " has no 'name', so no later stage can use its output",
+            "Add 'name: <stage name>' and refer to it as a model in a later stage"));
+      }
+      if (r.name() != null && byName.containsKey(r.name())) {
+        problems.add(r.source().problem("name", "two stages are named '" + r.name() + "'", "Give each stage its own name"));
+      }
+      List<Problem> local = new ArrayList<>();
+      java.util.function.Function<String, ModelView> views = ref -> {
+        MergePlan stage = byName.get(ref);
+        if (stage != null) {
+          return stage.output();
+        }
+        ModelView v = opened.get(ref);
+        if (v != null) {
+          return v;
+        }
+        var path = resolver.resolve(ref);
+        String where = r.pathOf(ref);
+        if (path.isEmpty()) {
+          String hint = Names.didYouMean(ref, byName.keySet());
+          if (hint.isEmpty()) {
+            hint = nearbyPath(ref, resolver);
+          }
+          String tried = String.join(", ", resolver.tried(ref));
+          local.add(r.source().problem(where, "model '" + ref + "' not found (looked at: " + tried + ")",
+              !hint.isEmpty() ? hint
+                  : ModelResolver.looksLikeHubId(ref) ? "Download it first (e.g. 'huggingface-cli download " + ref + "') or give a local path"
+                  : "Check the path; relative paths resolve against the working directory, then the recipe's folder"));
+          return null;
+        }
+        try (Checkpoint cp = Checkpoint.open(path.get())) {
+          v = ModelView.of(ref, cp);
+          opened.put(ref, v);
+          return v;
+        } catch (InvalidInputException e) {
+          local.add(r.source().problem(where, "model '" + ref + "' cannot be read: " + e.getMessage(), ""));
+          return null;
+        }
+      };
+      java.util.function.Function<String, ModelView> fishers = f -> resolver.resolve(f).map(Planner::fisherView).orElse(null);
+      MergePlan p = null;
+      List<Problem> stageProblems = new ArrayList<>();
+      try {
+        p = planner.plan(r, views, fishers);
+      } catch (RecipeException e) {
+        stageProblems.addAll(e.problems());
+      }
+      stageProblems.addAll(0, local);
+      if (p == null || !stageProblems.isEmpty()) {
+        // A failed stage cannot feed later ones: stop here rather than report the consequences.
+        problems.addAll(stageProblems);
+        break;
+      }
+      plans.add(p);
+      if (r.name() != null) {
+        byName.put(r.name(), p);
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new RecipeException(problems);
+    }
+    return plans;
+  }
+
+  /** "Did you mean 'dir/x'?" for a relative path whose folder exists and holds a similar name, else empty. */
+  static String nearbyPath(String ref, ModelResolver resolver) {
+    for (String tried : resolver.tried(ref)) {
+      Path p = Path.of(tried.split(" ")[0]);
+      Path parent = p.getParent();
+      if (parent == null || !Files.isDirectory(parent)) {
+        continue;
+      }
+      try (Stream<Path> s = Files.list(parent)) {
+        List<String> names = s.map(x -> x.getFileName().toString()).sorted().toList();
+        String c = Names.closest(p.getFileName().toString(), names);
+        if (c != null) {
+          Path refParent = Path.of(ref).getParent();
+          return "Did you mean '" + (refParent == null ? c : refParent.resolve(c)) + "'?";
+        }
+      } catch (IOException e) {
+        // no suggestion
+      }
+    }
+    return "";
+  }
+
+  /** Checks that {@code out} may be written: missing, empty, or an earlier model output. */
+  public static void checkOutput(Path out) {
+    if (!Files.exists(out)) {
+      return;
+    }
+    if (!Files.isDirectory(out)) {
+      throw new InvalidInputException("output " + out + " exists and is not a folder; choose a folder name");
+    }
+    try (Stream<Path> s = Files.list(out)) {
+      List<String> names = s.map(p -> p.getFileName().toString()).toList();
+      boolean model = names.isEmpty() || names.contains("config.json") || names.contains(RECIPE_FILE)
+          || names.stream().anyMatch(n -> n.endsWith(".safetensors"));
+      if (!model) {
+        throw new InvalidInputException("output folder " + out + " exists and does not look like a model folder (no config.json, no .safetensors); "
+            + "refusing to replace it. Choose another folder or empty it");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Runs every stage; the last one's output becomes {@code out} (replacing an earlier model output there).
+   *
+   * @return the result of the last stage
+   */
+  public static MergeExecutor.Result run(List<MergePlan> plans, List<Recipe> stages, Path out, MergeExecutor.Options o, Listener listener) {
+    checkOutput(out);
+    Path abs = out.toAbsolutePath().normalize();
+    Path tmp = abs.resolveSibling("." + abs.getFileName() + ".graft-partial");
+    Path stageRoot = abs.resolveSibling("." + abs.getFileName() + ".graft-stages");
+    deleteTree(tmp);
+    deleteTree(stageRoot);
+    Map<String, Path> written = new HashMap<>();
+    try {
+      MergeExecutor.Result last = null;
+      for (int i = 0; i < plans.size(); i++) {
+        MergePlan p = plans.get(i);
+        boolean isLast = i == plans.size() - 1;
+        Path dir = isLast ? tmp : stageRoot.resolve(p.recipe().name());
+        Files.createDirectories(dir);
+        Progress progress = listener.stage(i, plans.size(), p);
+        last = MergeExecutor.run(p, dir, o, progress, v -> {
+          Path w = written.get(v.label());
+          if (w == null) {
+            throw new IllegalStateException("stage '" + v.label() + "' was not written before it was used");
+          }
+          return w;
+        });
+        writeSidecars(p, isLast ? stages : List.of(p.recipe()), dir, o.seed());
+        if (p.recipe().name() != null) {
+          written.put(p.recipe().name(), dir);
+        }
+      }
+      Path old = abs.resolveSibling("." + abs.getFileName() + ".graft-old");
+      deleteTree(old);
+      if (Files.exists(abs)) {
+        Files.move(abs, old, StandardCopyOption.ATOMIC_MOVE);
+      }
+      Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+      deleteTree(old);
+      deleteTree(stageRoot);
+      List<Path> files = last.files().stream().map(f -> abs.resolve(f.getFileName())).toList();
+      return new MergeExecutor.Result(last.tensors(), last.bytesRead(), last.bytesWritten(), files);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing " + out + ": " + e.getMessage(), e);
+    } finally {
+      deleteTree(tmp);
+      deleteTree(stageRoot);
+    }
+  }
+
+  private static void writeSidecars(MergePlan p, List<Recipe> recipe, Path dir, long seed) throws IOException {
+    if (p.config() != null) {
+      write(dir.resolve("config.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(p.config()) + "\n");
+    }
+    if (p.tokenizerFrom() != null) {
+      for (Path aux : p.tokenizerFrom().auxiliaryFiles()) {
+        Files.copy(aux, dir.resolve(aux.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    write(dir.resolve(RECIPE_FILE), RecipeWriter.write(recipe));
+    write(dir.resolve("README.md"), ModelCard.render(p, recipe, seed));
+  }
+
+  private static void write(Path file, String text) throws IOException {
+    Path tmp = file.resolveSibling("." + file.getFileName() + ".partial");
+    Files.writeString(tmp, text);
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  static void deleteTree(Path p) {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(x);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("removing " + p + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package dev.graft.plan;
+
+import dev.graft.tensor.Shape;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Brings embedding-like tensors of different vocabulary sizes to the output's row count (chosen by
+ * {@code tokenizer_source}). Token ids are assumed to agree on the rows models share (fine-tunes that add tokens add
+ * them at the end). A row a model lacks is taken from the base model when it has the row, else it is the mean of
+ * that row over the models that have it (mergekit's fill rule). Rows beyond the output's count are dropped.
+ */
+final class Vocab {
+  private Vocab() {}
+
+  static List<float[]> rectify(List<float[]> data, List<Shape> shapes, float[] fill, Shape fillShape, Shape out) {
+    int cols = (int) out.dim(1);
+    int rows = (int) out.dim(0);
+    List<float[]> res = new ArrayList<>();
+    for (int m = 0; m < data.size(); m++) {
+      int have = (int) shapes.get(m).dim(0);
+      if (have == rows) {
+        res.add(data.get(m));
+        continue;
+      }
+      float[] x = new float[rows * cols];
+      System.arraycopy(data.get(m), 0, x, 0, Math.min(have, rows) * cols);
+      for (int r = have; r < rows; r++) {
+        if (fill != null && fillShape.dim(0) > r) {
+          System.arraycopy(fill, r * cols, x, r * cols, cols);
+          continue;
+        }
+        int count = 0;
+        for (int o = 0; o < data.size(); o++) {
+          if (shapes.get(o).dim(0) > r) {
+            count++;
+            for (int c = 0; c < cols; c++) {
+              x[r * cols + c] += data.get(o)[r * cols + c];
+            }
+          }
+        }
+        for (int c = 0; c < cols && count > 1; c++) {
+          x[r * cols + c] /= count;
+        }
+      }
+      res.add(x);
+    }
+    return res;
+  }
+}
