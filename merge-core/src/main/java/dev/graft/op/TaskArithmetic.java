@@ -174,8 +174,11 @@ public final class TaskArithmetic implements MergeOperator {
   }
 
   private Tensor sparsify(Tensor delta, Params p, Params g, String rescale, long seed, String tensor) {
+    if (sparsifier == Sparsifier.NONE) {
+      return delta;
+    }
     double d = p.number("density");
-    if (sparsifier == Sparsifier.NONE || d >= 1) {
+    if (d >= 1) {
       return delta;
     }
     Shape shape = delta.shape();
