@@ -656,7 +656,9 @@ public final class Planner {
       return null;
     }
     try (Checkpoint cp = Checkpoint.open(file)) {
-      return ModelView.of(file.toString(), cp);
+      ModelView v = ModelView.of(file.toString(), cp);
+      // root is the file itself: a checkpoint's root is the folder of a single file, which may hold other files
+      return new ModelView(v.label(), file, v.tensors(), null, List.of());
     }
   }
 }

@@ -9,10 +9,10 @@ import java.util.stream.IntStream;
  * Independent double-precision merge formulas written from algorithms.md, the oracle of the operator tests. Arrays
  * are row-major with {@code cols} columns; every function returns a new array.
  */
-final class Oracle {
+public final class Oracle {
   private Oracle() {}
 
-  static double[] linear(double[][] xs, double[] w, boolean normalize) {
+  public static double[] linear(double[][] xs, double[] w, boolean normalize) {
     int n = xs[0].length;
     double[] out = new double[n];
     double sw = Arrays.stream(w).sum();
@@ -27,13 +27,13 @@ final class Oracle {
   }
 
   /** Indices sorted ascending by |v| over [from, from+len), ties by index. */
-  static Integer[] ascending(double[] v, int from, int len) {
+  public static Integer[] ascending(double[] v, int from, int len) {
     return IntStream.range(from, from + len).boxed().sorted(Comparator.comparingDouble((Integer i) -> Math.abs(v[i])).thenComparing(i -> i))
         .toArray(Integer[]::new);
   }
 
   /** TIES trim: keep the top max(1, floor(d·len)) by magnitude of each group of {@code len} entries. */
-  static double[] magnitude(double[] d, double density, int len) {
+  public static double[] magnitude(double[] d, double density, int len) {
     double[] out = new double[d.length];
     for (int off = 0; off < d.length; off += len) {
       int k = Math.max(1, (int) (density * len));
@@ -46,7 +46,7 @@ final class Oracle {
   }
 
   /** Breadcrumbs: keep ascending ranks [bottom, len − top) per group, mergekit's counts, top band kept when top = 0. */
-  static double[] outliers(double[] d, double density, double gamma, int len) {
+  public static double[] outliers(double[] d, double density, double gamma, int len) {
     double[] out = new double[d.length];
     for (int off = 0; off < d.length; off += len) {
       long keep = (long) (density * len);
@@ -64,7 +64,7 @@ final class Oracle {
     return out;
   }
 
-  static double[] bernoulli(double[] d, double density, long seed) {
+  public static double[] bernoulli(double[] d, double density, long seed) {
     double[] out = new double[d.length];
     for (int j = 0; j < d.length; j++) {
       out[j] = SeededMasks.uniform(seed, j) < density ? d[j] : 0;
@@ -73,7 +73,7 @@ final class Oracle {
   }
 
   /** DELLA: keep with probability (d − ε) + 2ε·rank/(len−1) per row, divided by that probability. */
-  static double[] della(double[] d, double density, double eps, long seed, int len) {
+  public static double[] della(double[] d, double density, double eps, long seed, int len) {
     double[] out = new double[d.length];
     for (int off = 0; off < d.length; off += len) {
       Integer[] order = ascending(d, off, len);
@@ -86,7 +86,7 @@ final class Oracle {
     return out;
   }
 
-  static double[] l1Rescale(double[] original, double[] kept) {
+  public static double[] l1Rescale(double[] original, double[] kept) {
     double a = Arrays.stream(original).map(Math::abs).sum();
     double b = Arrays.stream(kept).map(Math::abs).sum();
     if (a < 1e-7 || b < 1e-7) {
@@ -96,7 +96,7 @@ final class Oracle {
   }
 
   /** θ₀ + λ·combine(wᵢ·δᵢ) with optional TIES sign consensus (sum) and mergekit's weighted normalisation. */
-  static double[] combine(double[] base, double[][] deltas, double[] w, boolean consensus, boolean normalize, double lambda) {
+  public static double[] combine(double[] base, double[][] deltas, double[] w, boolean consensus, boolean normalize, double lambda) {
     int n = base.length;
     double[] out = new double[n];
     double sw = Arrays.stream(w).sum();
@@ -130,7 +130,7 @@ final class Oracle {
     return out;
   }
 
-  static double[] slerp(double t, double[] v0, double[] v1) {
+  public static double[] slerp(double t, double[] v0, double[] v1) {
     double n0 = norm(v0);
     double n1 = norm(v1);
     double dot = 0;
@@ -151,7 +151,7 @@ final class Oracle {
     return out;
   }
 
-  static double[] modelStock(double[] base, double[][] xs) {
+  public static double[] modelStock(double[] base, double[][] xs) {
     int n = xs.length;
     double[][] d = new double[n][];
     for (int i = 0; i < n; i++) {
@@ -182,7 +182,7 @@ final class Oracle {
     return out;
   }
 
-  static double[] fisher(double[][] xs, double[][] fs, double[] c, double floor) {
+  public static double[] fisher(double[][] xs, double[][] fs, double[] c, double floor) {
     double[] out = new double[xs[0].length];
     for (int k = 0; k < out.length; k++) {
       double num = 0;
@@ -197,7 +197,7 @@ final class Oracle {
     return out;
   }
 
-  static double[] sub(double[] a, double[] b) {
+  public static double[] sub(double[] a, double[] b) {
     double[] o = new double[a.length];
     for (int i = 0; i < a.length; i++) {
       o[i] = a[i] - b[i];
