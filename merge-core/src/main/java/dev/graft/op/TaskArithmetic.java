@@ -203,7 +203,7 @@ public final class TaskArithmetic implements MergeOperator {
           mask = delta.backend().fromFloats(delta.scope(), HostMasks.rowBand(delta.toFloatArray(), cols, c -> new int[] {c - k, 0}), shape);
         } else {
           long k = Math.max(1, (long) (d * numel));
-          mask = delta.abs().ge(delta.kthLargestAbs(k));
+          mask = exact(delta, delta.abs().ge(delta.kthLargestAbs(k)), k, new int[] {(int) (numel - k), 0});
         }
       }
       case BERNOULLI -> mask = delta.backend().bernoulli(delta.scope(), shape, d, seed);
@@ -220,7 +220,7 @@ public final class TaskArithmetic implements MergeOperator {
           } else {
             Tensor abs = delta.abs();
             Tensor low = abs.ge(delta.kthLargestAbs(band[1] + keep));
-            mask = band[1] == 0 ? low : low.mul(abs.lt(delta.kthLargestAbs(band[1])));
+            mask = exact(delta, band[1] == 0 ? low : low.mul(abs.lt(delta.kthLargestAbs(band[1]))), keep, band);
           }
         }
       }
@@ -250,6 +250,19 @@ public final class TaskArithmetic implements MergeOperator {
         return kept;
       }
     }
+  }
+
+  /**
+   * A threshold mask is exact unless magnitudes tie at a threshold (common in bf16 checkpoints). Then the band is
+   * recomputed on the host with ties ranked by index (a later entry ranks higher), so exactly {@code keep} entries are
+   * kept, as mergekit's sort-based selection does.
+   */
+  private static Tensor exact(Tensor delta, Tensor mask, long keep, int[] band) {
+    if (mask.countNonZero() == keep) {
+      return mask;
+    }
+    int n = (int) delta.shape().numel();
+    return delta.backend().fromFloats(delta.scope(), HostMasks.rowBand(delta.toFloatArray(), n, c -> band), delta.shape());
   }
 
   /** {bottom, top} counts of removed entries for n entries (mergekit's magnitude_outliers arithmetic). */
