@@ -37,8 +37,8 @@ class CliTest {
   void helpListsEveryCommandAndTheExitCodes() {
     Run r = run("--help");
     assertThat(r.code()).isZero();
-    assertThat(r.out()).contains("inspect", "convert", "synth", "Exit codes", "2   bad input");
-    for (String c : new String[] {"inspect", "convert", "synth"}) {
+    assertThat(r.out()).contains("merge", "validate", "operators", "inspect", "convert", "synth", "Exit codes", "2   bad input");
+    for (String c : new String[] {"inspect", "convert", "synth", "merge", "validate", "operators"}) {
       Run h = run(c, "--help");
       assertThat(h.code()).isZero();
       assertThat(h.out()).contains("Usage: graft " + c, "Exit codes");

@@ -315,6 +315,9 @@ public final class Planner {
       boolean usesBase = spec.base() != BaseUse.UNUSED;
       ModelView baseView = recipeBase == null ? null : vs.get(recipeBase);
       ModelView reference = usesBase && baseView != null ? baseView : vs.get(slices.get(0).sources().get(0).ref());
+      if (usesBase && baseView != null) {
+        index(baseView); // the base is model 0 in plans and dry runs
+      }
       // Fisher files, one per model source (by reference), checked up front.
       Map<String, Integer> fisherIndex = new HashMap<>();
       if (spec.name().equals("fisher")) {
