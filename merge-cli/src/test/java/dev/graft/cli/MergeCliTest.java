@@ -90,7 +90,7 @@ class MergeCliTest {
       {"shape.yml", TIES.replace("model: fam/ft-2", "model: wide/base"), "has different shapes", "wide/base [48, 48]"},
       {"base.yml", TIES.replace("base_model: fam/base\n", ""), "method 'ties' needs a base_model", ""},
       {"slerp.yml", "merge_method: slerp\nbase_model: fam/base\nmodels: [fam/ft-1, fam/ft-2]\nparameters: {t: 0.5}\n",
-          "slerp.yml:1:1 method 'slerp' needs base_model to be one of its 2 models", ""},
+          "slerp.yml:2:1 base_model: method 'slerp' needs base_model to be one of its 2 models", ""},
     };
     for (String[] c : cases) {
       Path r = recipe(c[0], c[1]);
