@@ -1,0 +1,138 @@
+package dev.graft.bench;
+
+import dev.graft.op.MergeInputs;
+import dev.graft.op.MergeOperator;
+import dev.graft.op.Operators;
+import dev.graft.op.ParamSpec;
+import dev.graft.op.Params;
+import dev.graft.tensor.Backends;
+import dev.graft.tensor.Device;
+import dev.graft.tensor.Shape;
+import dev.graft.tensor.Tensor;
+import dev.graft.tensor.TensorScope;
+import dev.graft.tensor.spi.Backend;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * What this measures: one merge operator call on tensors already in the backend (the compute of one output tensor,
+ * without I/O), the setting of the issue's targets: one {@code n}×{@code n} float32 tensor, a base and three models
+ * (two for slerp). Score: milliseconds per call; nanoseconds per output element = score × 1e6 / n².
+ *
+ * <p>How to run: {@code ./build -q -DskipTests package -pl benchmarks -am && java --enable-native-access=ALL-UNNAMED
+ * -jar benchmarks/target/benchmarks.jar MergeKernel -p backend=djl -p op=ties}.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 3, time = 3)
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx6g", "-Dai.djl.offline=true",
+    "-Dai.djl.pytorch.num_threads=2"})
+public class MergeKernelBenchmark {
+  @Param({"djl", "reference", "nd4j"})
+  public String backend;
+
+  @Param({"linear", "task_arithmetic", "ties", "dare_ties", "breadcrumbs", "della", "slerp"})
+  public String op;
+
+  @Param({"4096"})
+  public int n;
+
+  private Backend be;
+  private TensorScope inputs;
+  private float[][] data;
+  private MergeOperator operator;
+  private Shape shape;
+
+  @Setup(Level.Trial)
+  public void setup() {
+    be = Backends.create(backend, Device.CPU);
+    operator = Operators.builtIn().get(op);
+    shape = Shape.of(n, n);
+    SplittableRandom r = new SplittableRandom(42);
+    int models = op.equals("slerp") ? 1 : 3;
+    data = new float[models + 1][n * n];
+    for (int j = 0; j < n * n; j++) {
+      data[0][j] = (float) (0.02 * r.nextGaussian());
+    }
+    for (int i = 1; i <= models; i++) {
+      for (int j = 0; j < n * n; j++) {
+        data[i][j] = data[0][j] + (float) (0.002 * r.nextGaussian());
+      }
+    }
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    be.close();
+  }
+
+  private Params params(ParamSpec.Scope scope, Map<String, Object> over) {
+    Map<String, Object> m = new HashMap<>();
+    for (ParamSpec p : operator.spec().params()) {
+      if (p.scope() == scope && p.defaultValue() != null) {
+        m.put(p.name(), p.defaultValue());
+      }
+    }
+    over.forEach((k, v) -> {
+      if (operator.spec().param(k).map(p -> p.scope() == scope).orElse(false)) {
+        m.put(k, v);
+      }
+    });
+    return new Params(m);
+  }
+
+  @Benchmark
+  public double merge() {
+    // Inputs are uploaded outside the timed region's intent but inside the call: operators consume their inputs, so
+    // each call needs fresh tensors. Upload cost is measured separately by the 'upload' benchmark and subtracted.
+    try (TensorScope scope = TensorScope.root("bench")) {
+      Tensor base = be.fromFloats(scope, data[0], shape);
+      List<Tensor> ms = new ArrayList<>();
+      List<Params> ps = new ArrayList<>();
+      if (op.equals("slerp")) {
+        ms.add(base);
+        ms.add(be.fromFloats(scope, data[1], shape));
+        ps.add(Params.EMPTY);
+        ps.add(Params.EMPTY);
+      } else {
+        for (int i = 1; i < data.length; i++) {
+          ms.add(be.fromFloats(scope, data[i], shape));
+          ps.add(params(ParamSpec.Scope.PER_MODEL, Map.of("weight", 0.4, "density", 0.5, "gamma", 0.01, "epsilon", 0.1)));
+        }
+      }
+      Params g = params(ParamSpec.Scope.GLOBAL, Map.of("t", 0.3));
+      Tensor out = operator.merge(new MergeInputs("model.layers.0.mlp.up_proj.weight", op.equals("linear") ? null : base, ms, ps, g, List.of(), 7, be, scope));
+      return out.sum();
+    }
+  }
+
+  @Benchmark
+  public double upload() {
+    try (TensorScope scope = TensorScope.root("bench")) {
+      double s = 0;
+      for (float[] d : data) {
+        s += be.fromFloats(scope, d, shape).shape().numel();
+      }
+      return s;
+    }
+  }
+}
