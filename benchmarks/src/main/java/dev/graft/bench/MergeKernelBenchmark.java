@@ -12,7 +12,6 @@ import dev.graft.tensor.Tensor;
 import dev.graft.tensor.TensorScope;
 import dev.graft.tensor.spi.Backend;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -86,18 +85,7 @@ public class MergeKernelBenchmark {
   }
 
   private Params params(ParamSpec.Scope scope, Map<String, Object> over) {
-    Map<String, Object> m = new HashMap<>();
-    for (ParamSpec p : operator.spec().params()) {
-      if (p.scope() == scope && p.defaultValue() != null) {
-        m.put(p.name(), p.defaultValue());
-      }
-    }
-    over.forEach((k, v) -> {
-      if (operator.spec().param(k).map(p -> p.scope() == scope).orElse(false)) {
-        m.put(k, v);
-      }
-    });
-    return new Params(m);
+    return Params.withDefaults(operator.spec(), scope, over);
   }
 
   @Benchmark

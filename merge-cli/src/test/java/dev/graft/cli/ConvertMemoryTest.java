@@ -11,9 +11,7 @@ import dev.graft.tensor.DType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,19 +33,9 @@ class ConvertMemoryTest {
     assertThat(inBytes).isGreaterThan(2L * heapMb << 20);
 
     Path out = dir.resolve("out");
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx" + heapMb + "m");
-    cmd.add("-XX:MaxDirectMemorySize=32m");
-    cmd.add("--enable-native-access=ALL-UNNAMED");
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(GraftCommand.class.getName());
-    cmd.addAll(List.of("convert", "-q", in.toString(), "-o", out.toString(), "--dtype", "f16", "--shard-size", "30MB", "--threads", "2"));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String log = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
-    assertThat(p.exitValue()).as(log).isZero();
+    GraftProcess.Result r = GraftProcess.run(heapMb, List.of("-XX:MaxDirectMemorySize=32m"),
+        List.of("convert", "-q", in.toString(), "-o", out.toString(), "--dtype", "f16", "--shard-size", "30MB", "--threads", "2"));
+    assertThat(r.exit()).as(r.log()).isZero();
 
     try (Checkpoint a = Checkpoint.open(in); Checkpoint b = Checkpoint.open(out)) {
       assertThat(b.files().size()).isGreaterThanOrEqualTo(4);

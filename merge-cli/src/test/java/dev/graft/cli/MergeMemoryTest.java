@@ -10,9 +10,7 @@ import dev.graft.tensor.DType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,27 +42,9 @@ class MergeMemoryTest {
         dtype: bfloat16
         """);
     Path out = dir.resolve("out");
-    List<String> cmd = new ArrayList<>();
-    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.add("-Xmx" + heapMb + "m");
-    cmd.add("--enable-native-access=ALL-UNNAMED");
-    cmd.add("--sun-misc-unsafe-memory-access=allow");
-    cmd.add("-Dai.djl.offline=true");
-    for (String p : List.of("DJL_CACHE_DIR", "ai.djl.pytorch.native_helper", "org.bytedeco.javacpp.cachedir")) {
-      if (System.getProperty(p) != null) {
-        cmd.add("-D" + p + "=" + System.getProperty(p));
-      }
-    }
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(GraftCommand.class.getName());
-    cmd.addAll(List.of("merge", "-q", recipe.toString(), "-o", out.toString(), "--backend", "djl", "--threads", "2", "--memory", "32MB",
-        "--out-shard-size", "20MB"));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-    Process p = pb.start();
-    String log = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
-    assertThat(p.exitValue()).as(log).isZero();
+    GraftProcess.Result r = GraftProcess.run(heapMb, List.of(), List.of("merge", "-q", recipe.toString(), "-o", out.toString(), "--backend", "djl",
+        "--threads", "2", "--memory", "32MB", "--out-shard-size", "20MB"));
+    assertThat(r.exit()).as(r.log()).isZero();
     try (Checkpoint o = Checkpoint.open(out); Checkpoint b = Checkpoint.open(dir.resolve("fam/base"))) {
       assertThat(o.tensors().keySet()).isEqualTo(b.tensors().keySet());
       assertThat(o.byteSize()).isEqualTo(b.byteSize());

@@ -13,6 +13,30 @@ public record Params(Map<String, Object> values) {
     values = Map.copyOf(values);
   }
 
+  /**
+   * An operator's declared defaults at one scope, overridden by {@code values} (keys the operator does not declare at
+   * that scope are ignored): parameters as a caller outside a recipe (a test, a benchmark, an optimizer) gives them.
+   */
+  public static Params withDefaults(OperatorSpec spec, ParamSpec.Scope scope, Map<String, Object> values) {
+    Map<String, Object> m = new java.util.HashMap<>();
+    for (ParamSpec p : spec.params()) {
+      if (p.scope() == scope) {
+        Object v = values.containsKey(p.name()) ? p.coerce(values.get(p.name())) : p.defaultValue();
+        if (v != null) {
+          m.put(p.name(), v);
+        }
+      }
+    }
+    return new Params(m);
+  }
+
+  /** These values plus one more (or replaced). */
+  public Params with(String name, Object value) {
+    Map<String, Object> m = new java.util.HashMap<>(values);
+    m.put(name, value);
+    return new Params(m);
+  }
+
   public double number(String name) {
     return (Double) get(name);
   }

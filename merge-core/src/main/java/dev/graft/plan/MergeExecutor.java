@@ -231,9 +231,7 @@ public final class MergeExecutor {
         for (int i = 0; i < t.fishers().size(); i++) {
           TensorTask.Input f = t.fishers().get(i);
           fs.add(be.fromFloats(scope, fishers.get(f.model()).readFloats(f.tensor()), t.shape()));
-          Map<String, Object> p = new HashMap<>(t.modelParams().get(i).values());
-          p.put(FisherMerge.NORM, fisherNorms.getOrDefault(f.model(), 1.0));
-          params.add(new Params(p));
+          params.add(t.modelParams().get(i).with(FisherMerge.NORM, fisherNorms.getOrDefault(f.model(), 1.0)));
         }
       }
       MergeInputs in = new MergeInputs(t.name(), base, models, params, t.global(), fs, tensorSeed(o.seed(), t.name()), be, scope);

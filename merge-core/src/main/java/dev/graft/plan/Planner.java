@@ -412,7 +412,7 @@ public final class Planner {
         }
         DType od = outDtype != null ? outDtype : tasks.stream().filter(x -> x.copy() == null).map(TensorTask::outDtype).findFirst().orElse(null);
         if (od != null) {
-          config.put("torch_dtype", od == DType.BF16 ? "bfloat16" : od == DType.F16 ? "float16" : od == DType.F64 ? "float64" : "float32");
+          config.put("torch_dtype", dev.graft.io.Convert.torchName(od));
         }
         for (TensorTask tt : tasks) {
           if (tt.rectifiesRows() && config.has("vocab_size")) {

@@ -67,20 +67,10 @@ class OperatorGoldenTest {
     return d;
   }
 
-  /** Resolved parameters: the spec's defaults, overridden. */
+  /** Resolved parameters: the spec's defaults, overridden; the planner's Fisher norm passes through. */
   static Params params(OperatorSpec spec, ParamSpec.Scope scope, Map<String, Object> over) {
-    Map<String, Object> m = new HashMap<>();
-    for (ParamSpec p : spec.params()) {
-      if (p.scope() == scope && p.defaultValue() != null) {
-        m.put(p.name(), p.defaultValue());
-      }
-    }
-    over.forEach((k, v) -> {
-      if (spec.param(k).map(p -> p.scope() == scope).orElse(k.equals(FisherMerge.NORM) && scope == ParamSpec.Scope.PER_MODEL)) {
-        m.put(k, v);
-      }
-    });
-    return new Params(m);
+    Params p = Params.withDefaults(spec, scope, over);
+    return over.containsKey(FisherMerge.NORM) && scope == ParamSpec.Scope.PER_MODEL ? p.with(FisherMerge.NORM, over.get(FisherMerge.NORM)) : p;
   }
 
   /** Runs an operator on a backend: base (or null), models, per-model overrides, global overrides. */
