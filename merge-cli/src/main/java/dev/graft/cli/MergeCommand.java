@@ -121,11 +121,7 @@ final class MergeCommand implements Callable<Integer> {
       }
       long peak = 0;
       for (TensorTask t : p.tasks()) {
-        long est = 0;
-        for (TensorTask.Input in : t.reads()) {
-          est += in.shape().numel() * 4L;
-        }
-        peak = Math.max(peak, 2 * est + 16 * t.shape().numel());
+        peak = Math.max(peak, MergeExecutor.estimate(t));
         o.printf(Locale.ROOT, "  %s %s %s <- %s%s%n", t.name(), t.shape(), t.outDtype(), t.copy() != null ? "copy of model " + t.copy().model()
             : describe(t), t.copy() != null ? "" : " " + params(t));
       }

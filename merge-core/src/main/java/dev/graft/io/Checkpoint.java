@@ -259,11 +259,19 @@ public final class Checkpoint implements AutoCloseable {
    * present, otherwise true when there is an embedding but no {@code lm_head.weight}.
    */
   public boolean tiedEmbeddings() {
+    return tiedEmbeddings(config, tensors.keySet());
+  }
+
+  /**
+   * Whether a model with this config and these tensor names ties its input and output embeddings: config.json's
+   * {@code tie_word_embeddings} when present, else an embedding without an {@code lm_head.weight}.
+   */
+  public static boolean tiedEmbeddings(ModelConfig config, java.util.Set<String> names) {
     if (config != null && config.tieWordEmbeddings().isPresent()) {
       return config.tieWordEmbeddings().get();
     }
-    boolean hasEmbed = tensors.keySet().stream().anyMatch(n -> n.endsWith("embed_tokens.weight"));
-    return hasEmbed && !tensors.containsKey("lm_head.weight");
+    boolean hasEmbed = names.stream().anyMatch(n -> n.endsWith("embed_tokens.weight"));
+    return hasEmbed && !names.contains("lm_head.weight");
   }
 
   /** Tokenizer and generation files present next to the weights. */

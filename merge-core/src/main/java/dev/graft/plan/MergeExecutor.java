@@ -145,7 +145,7 @@ public final class MergeExecutor {
   }
 
   /** Bytes of float32 data a task holds at its peak: its inputs plus a few temporaries of the output's size. */
-  static long estimate(TensorTask t) {
+  public static long estimate(TensorTask t) {
     long in = 0;
     for (TensorTask.Input i : t.reads()) {
       in += i.shape().numel() * 4L;

@@ -60,12 +60,9 @@ public record ModelView(String label, Path root, Map<String, TensorMeta> tensors
     return max + 1;
   }
 
-  /** Whether input and output embeddings are tied: config says so, or there is an embedding and no lm_head. */
+  /** Whether input and output embeddings are tied (the rule of {@link Checkpoint#tiedEmbeddings()}). */
   public boolean tied() {
-    if (config != null && config.tieWordEmbeddings().isPresent()) {
-      return config.tieWordEmbeddings().get() && !tensors.containsKey("lm_head.weight");
-    }
-    return !tensors.containsKey("lm_head.weight") && tensors.containsKey("model.embed_tokens.weight");
+    return Checkpoint.tiedEmbeddings(config, tensors.keySet());
   }
 
   /**

@@ -79,7 +79,6 @@ public final class Planner {
     OperatorSpec spec;
     final List<ModelView> models = new ArrayList<>();
     final Map<String, Integer> modelIndex = new HashMap<>();
-    final List<java.nio.file.Path> fisherPaths = new ArrayList<>();
     final List<ModelView> fisherViews = new ArrayList<>();
 
     State(Recipe r) {
@@ -336,7 +335,6 @@ public final class Planner {
             }
             fisherIndex.computeIfAbsent(so.ref(), k -> {
               fisherViews.add(fv);
-              fisherPaths.add(fv.root());
               return fisherViews.size() - 1;
             });
           }
@@ -425,7 +423,7 @@ public final class Planner {
       tasks.forEach(tt -> outTensors.put(tt.name(), new TensorMeta(tt.outDtype(), tt.shape())));
       ModelView output = new ModelView(r.name() == null ? "<output>" : r.name(), null, outTensors,
           config == null ? null : ModelConfig.of(config), tokFrom.auxiliaryFiles());
-      result = new MergePlan(r, op, models, fisherPaths, tasks, config, tokFrom, output, warnings);
+      result = new MergePlan(r, op, models, fisherViews.stream().map(ModelView::root).toList(), tasks, config, tokFrom, output, warnings);
     }
 
     record Ctx(
@@ -514,11 +512,20 @@ public final class Planner {
       }
       Params global = resolveGlobal(sl, outName, t);
       DType od = c.outDtype() != null ? c.outDtype() : meta.dtype();
+      // Rows a model lacks come from the base model first (README, "Vocabulary"), whether or not the operator merges it.
       TensorTask.Input fill = null;
-      if (c.recipeBase() != null && !shape.equals(first.shape())) {
-        fill = baseIn;
+      if (base != null && baseIn == null && all(ins, baseIn).stream().anyMatch(i -> !i.shape().equals(shape))) {
+        fill = input(c, base, (baseSrc != null ? baseSrc.start() : sl.sources().get(0).start()) + k, pattern);
       }
       c.tasks().add(new TensorTask(outName, shape, od, null, baseIn, ins, baseIndex, params, global, fishers, fill));
+    }
+
+    static List<TensorTask.Input> all(List<TensorTask.Input> ins, TensorTask.Input baseIn) {
+      List<TensorTask.Input> a = new ArrayList<>(ins);
+      if (baseIn != null) {
+        a.add(0, baseIn);
+      }
+      return a;
     }
 
     String modelLabel(TensorTask.Input in) {
@@ -538,10 +545,7 @@ public final class Planner {
 
     /** The output shape; vocabulary row mismatches are resolved by tokenizer_source or reported. */
     Shape outShape(Ctx c, String outName, TensorTask.Input first, List<TensorTask.Input> ins, TensorTask.Input baseIn) {
-      List<TensorTask.Input> all = new ArrayList<>(ins);
-      if (baseIn != null) {
-        all.add(0, baseIn);
-      }
+      List<TensorTask.Input> all = all(ins, baseIn);
       Shape ref = first.shape();
       boolean same = all.stream().allMatch(i -> i.shape().equals(ref));
       if (same && c.vocabFrom() == null) {
@@ -589,7 +593,7 @@ public final class Planner {
         if (ps.scope() != ParamSpec.Scope.PER_MODEL) {
           continue;
         }
-        Object v = first(ps, tensor, t, so.path() + ".parameters", so.params(), sl.path() + ".parameters", sl.params(), "parameters", r.parameters());
+        Object v = first(ps, tensor, t, List.of(so.params(), sl.params(), r.parameters()));
         if (v == null && ps.required()) {
           problem(so.path(), "model '" + so.ref() + "' has no '" + ps.name() + "' for tensor '" + tensor + "' (required by '" + spec.name() + "')",
               "Give it in the model's parameters, or globally as a default");
@@ -606,7 +610,7 @@ public final class Planner {
         if (ps.scope() != ParamSpec.Scope.GLOBAL) {
           continue;
         }
-        Object v = first(ps, tensor, t, sl.path() + ".parameters", sl.params(), "parameters", r.parameters(), null, null);
+        Object v = first(ps, tensor, t, List.of(sl.params(), r.parameters()));
         if (v == null && ps.required()) {
           problem("parameters", "missing '" + ps.name() + "' for tensor '" + tensor + "' (required by '" + spec.name() + "': " + ps.description() + ")",
               "Add it under parameters, e.g. " + ps.name() + ": 0.5");
@@ -617,17 +621,10 @@ public final class Planner {
       return new Params(out);
     }
 
-    /** The first level that has a value for this tensor, coerced; null when none. */
-    Object first(ParamSpec ps, String tensor, double t, String p1, Map<String, ParamValue> m1, String p2, Map<String, ParamValue> m2, String p3,
-        Map<String, ParamValue> m3) {
-      String[] paths = {p1, p2, p3};
-      List<Map<String, ParamValue>> maps = new ArrayList<>();
-      maps.add(m1);
-      maps.add(m2);
-      maps.add(m3);
-      for (int i = 0; i < 3; i++) {
-        Map<String, ParamValue> m = maps.get(i);
-        if (m == null || !m.containsKey(ps.name())) {
+    /** The first level (in precedence order) that has a value for this tensor, coerced; null when none. */
+    Object first(ParamSpec ps, String tensor, double t, List<Map<String, ParamValue>> levels) {
+      for (Map<String, ParamValue> m : levels) {
+        if (!m.containsKey(ps.name())) {
           continue;
         }
         Optional<Object> v = m.get(ps.name()).resolve(tensor, t);

@@ -168,6 +168,25 @@ class MergeEndToEndTest {
       assertThat(out[5 * 32 + 1]).isCloseTo((f[5 * 32 + 1] + b[5 * 32 + 1]) / 2, org.assertj.core.data.Offset.offset(1e-6f));
       assertThat(out[305 * 32 + 3]).isCloseTo(b[305 * 32 + 3], org.assertj.core.data.Offset.offset(1e-6f));
     }
+    // rows the merged models lack come from the base model, even for an operator that does not merge the base
+    MergeFixtures.merge("""
+        merge_method: linear
+        base_model: bigger/base
+        models:
+          - model: family/ft-1
+            parameters: {weight: 0.5}
+          - model: family/base
+            parameters: {weight: 0.5}
+        tokenizer_source: base
+        """, work, work.resolve("filled"), "reference", 0);
+    try (Checkpoint o = Checkpoint.open(work.resolve("filled")); Checkpoint big = Checkpoint.open(work.resolve("bigger/base"))) {
+      float[] out = o.readFloats("model.embed_tokens.weight");
+      float[] b = big.readFloats("model.embed_tokens.weight");
+      assertThat(out).hasSize(308 * 32);
+      for (int i = 300 * 32; i < 308 * 32; i++) {
+        assertThat(out[i]).isCloseTo(b[i], org.assertj.core.data.Offset.offset(1e-6f));
+      }
+    }
   }
 
   @Test
