@@ -1,6 +1,7 @@
 package dev.graft.cli;
 
 import dev.graft.io.ByteSize;
+import dev.graft.synth.SynthArch;
 import dev.graft.synth.SynthSpec;
 import dev.graft.synth.SyntheticCheckpoints;
 import dev.graft.tensor.DType;
@@ -48,6 +49,14 @@ final class SynthCommand implements Callable<Integer> {
   @Option(names = "--intermediate", defaultValue = "128", description = "MLP intermediate size (default: ${DEFAULT-VALUE}).")
   int intermediate;
 
+  @Option(names = "--head-dim", defaultValue = "0",
+      description = "Size of one attention head; 0 means hidden / heads (default). llama, mistral and qwen3 allow another.")
+  int headDim;
+
+  @Option(names = "--arch", defaultValue = "llama", converter = ArchConverter.class,
+      description = "Architecture: llama, llama3 (llama3 RoPE scaling), mistral, qwen2 (q/k/v biases), qwen3 (q/k norms) (default: ${DEFAULT-VALUE}).")
+  SynthArch arch;
+
   @Option(names = "--tie-embeddings", description = "Tie lm_head to embed_tokens (no lm_head.weight).")
   boolean tie;
 
@@ -74,7 +83,11 @@ final class SynthCommand implements Callable<Integer> {
   public Integer call() {
     SynthSpec s;
     try {
-      s = new SynthSpec(vocab, hidden, layers, heads, kvHeads, intermediate, tie, dtype, shardSize, fineTunes, rank, seed);
+      if (headDim == 0 && heads > 0 && hidden % heads != 0) {
+        throw new IllegalArgumentException("--hidden (" + hidden + ") must be a multiple of --heads (" + heads + "), or give --head-dim");
+      }
+      s = new SynthSpec(vocab, hidden, layers, heads, kvHeads, intermediate, tie, dtype, shardSize, fineTunes, rank, seed,
+          arch, headDim > 0 ? headDim : heads > 0 ? hidden / heads : 0);
     } catch (IllegalArgumentException e) {
       throw new GraftCommand.UsageException(e.getMessage());
     }
@@ -90,5 +103,19 @@ final class SynthCommand implements Callable<Integer> {
     dirs.forEach(d -> o.println("  " + d));
     o.flush();
     return 0;
+  }
+
+  /** Parses {@code --arch} case-insensitively, listing the choices on error. */
+  static final class ArchConverter implements CommandLine.ITypeConverter<SynthArch> {
+    @Override
+    public SynthArch convert(String value) {
+      for (SynthArch a : SynthArch.values()) {
+        if (a.cliName().equalsIgnoreCase(value)) {
+          return a;
+        }
+      }
+      throw new CommandLine.TypeConversionException("unknown architecture '" + value + "'; choose one of "
+          + java.util.Arrays.stream(SynthArch.values()).map(SynthArch::cliName).toList());
+    }
   }
 }

@@ -50,14 +50,28 @@ public final class SyntheticCheckpoints {
     List<SafetensorsWriter.Entry> e = new ArrayList<>();
     int h = s.hidden();
     int kv = s.kvHeads() * s.headDim();
+    int q = s.heads() * s.headDim();
     e.add(new SafetensorsWriter.Entry("model.embed_tokens.weight", s.dtype(), Shape.of(s.vocab(), h)));
     for (int l = 0; l < s.layers(); l++) {
       String p = "model.layers." + l + ".";
       e.add(new SafetensorsWriter.Entry(p + "input_layernorm.weight", s.dtype(), Shape.of(h)));
-      e.add(new SafetensorsWriter.Entry(p + "self_attn.q_proj.weight", s.dtype(), Shape.of(h, h)));
+      e.add(new SafetensorsWriter.Entry(p + "self_attn.q_proj.weight", s.dtype(), Shape.of(q, h)));
+      if (s.arch().qkvBias()) {
+        e.add(new SafetensorsWriter.Entry(p + "self_attn.q_proj.bias", s.dtype(), Shape.of(q)));
+      }
       e.add(new SafetensorsWriter.Entry(p + "self_attn.k_proj.weight", s.dtype(), Shape.of(kv, h)));
+      if (s.arch().qkvBias()) {
+        e.add(new SafetensorsWriter.Entry(p + "self_attn.k_proj.bias", s.dtype(), Shape.of(kv)));
+      }
       e.add(new SafetensorsWriter.Entry(p + "self_attn.v_proj.weight", s.dtype(), Shape.of(kv, h)));
-      e.add(new SafetensorsWriter.Entry(p + "self_attn.o_proj.weight", s.dtype(), Shape.of(h, h)));
+      if (s.arch().qkvBias()) {
+        e.add(new SafetensorsWriter.Entry(p + "self_attn.v_proj.bias", s.dtype(), Shape.of(kv)));
+      }
+      e.add(new SafetensorsWriter.Entry(p + "self_attn.o_proj.weight", s.dtype(), Shape.of(h, q)));
+      if (s.arch().qkNorm()) {
+        e.add(new SafetensorsWriter.Entry(p + "self_attn.q_norm.weight", s.dtype(), Shape.of(s.headDim())));
+        e.add(new SafetensorsWriter.Entry(p + "self_attn.k_norm.weight", s.dtype(), Shape.of(s.headDim())));
+      }
       e.add(new SafetensorsWriter.Entry(p + "post_attention_layernorm.weight", s.dtype(), Shape.of(h)));
       e.add(new SafetensorsWriter.Entry(p + "mlp.gate_proj.weight", s.dtype(), Shape.of(s.intermediate(), h)));
       e.add(new SafetensorsWriter.Entry(p + "mlp.up_proj.weight", s.dtype(), Shape.of(s.intermediate(), h)));
@@ -213,8 +227,8 @@ public final class SyntheticCheckpoints {
   static void writeConfig(SynthSpec s, Path dir) throws IOException {
     ObjectMapper om = new ObjectMapper();
     ObjectNode c = om.createObjectNode();
-    c.putArray("architectures").add("LlamaForCausalLM");
-    c.put("model_type", "llama");
+    c.putArray("architectures").add(s.arch().architecture());
+    c.put("model_type", s.arch().modelType());
     c.put("vocab_size", s.vocab());
     c.put("hidden_size", s.hidden());
     c.put("intermediate_size", s.intermediate());
@@ -225,9 +239,27 @@ public final class SyntheticCheckpoints {
     c.put("hidden_act", "silu");
     c.put("max_position_embeddings", 2048);
     c.put("rms_norm_eps", 1e-5);
-    c.put("rope_theta", 10000.0);
-    c.put("attention_bias", false);
-    c.put("mlp_bias", false);
+    switch (s.arch()) {
+      case LLAMA, MISTRAL -> c.put("rope_theta", 10000.0);
+      case LLAMA3 -> {
+        c.put("rope_theta", 500000.0);
+        c.putObject("rope_scaling").put("rope_type", "llama3").put("factor", 8.0).put("low_freq_factor", 1.0)
+            .put("high_freq_factor", 4.0).put("original_max_position_embeddings", 64);
+      }
+      case QWEN2, QWEN3 -> c.put("rope_theta", 1000000.0);
+    }
+    if (s.arch() == SynthArch.MISTRAL) {
+      c.put("sliding_window", 4096);
+    }
+    if (s.arch() == SynthArch.QWEN2 || s.arch() == SynthArch.QWEN3) {
+      c.put("use_sliding_window", false);
+    }
+    if (s.arch() != SynthArch.QWEN2) {
+      c.put("attention_bias", false);
+    }
+    if (s.arch() == SynthArch.LLAMA || s.arch() == SynthArch.LLAMA3) {
+      c.put("mlp_bias", false);
+    }
     c.put("tie_word_embeddings", s.tieEmbeddings());
     c.put("bos_token_id", 1);
     c.put("eos_token_id", 2);

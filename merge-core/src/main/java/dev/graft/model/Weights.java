@@ -1,0 +1,83 @@
+package dev.graft.model;
+
+import dev.graft.io.Checkpoint;
+import dev.graft.io.TensorInfo;
+import dev.graft.tensor.Shape;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Named float32 tensors a model is built from: a checkpoint on disk, or tensors held in memory (a merge that is
+ * scored without being written).
+ */
+public interface Weights {
+  /** Every tensor name. */
+  Set<String> names();
+
+  /** Shape of tensor {@code name}. */
+  Shape shape(String name);
+
+  /** Values of tensor {@code name}, row-major, widened to float32. */
+  float[] floats(String name);
+
+  /** Where the weights come from, for messages. */
+  String origin();
+
+  /** The tensors of an open checkpoint, decoded on demand. */
+  static Weights of(Checkpoint checkpoint) {
+    return new Weights() {
+      @Override
+      public Set<String> names() {
+        return checkpoint.tensors().keySet();
+      }
+
+      @Override
+      public Shape shape(String name) {
+        TensorInfo i = checkpoint.info(name);
+        return i.shape();
+      }
+
+      @Override
+      public float[] floats(String name) {
+        return checkpoint.readFloats(name);
+      }
+
+      @Override
+      public String origin() {
+        return checkpoint.root().toString();
+      }
+    };
+  }
+
+  /** Tensors in memory; {@code values} and {@code shapes} have the same keys. */
+  static Weights of(String origin, Map<String, float[]> values, Map<String, Shape> shapes) {
+    Map<String, float[]> v = Collections.unmodifiableMap(new LinkedHashMap<>(values));
+    Map<String, Shape> s = Map.copyOf(shapes);
+    if (!v.keySet().equals(s.keySet())) {
+      throw new IllegalArgumentException("values and shapes name different tensors");
+    }
+    return new Weights() {
+      @Override
+      public Set<String> names() {
+        return v.keySet();
+      }
+
+      @Override
+      public Shape shape(String name) {
+        return s.get(name);
+      }
+
+      @Override
+      public float[] floats(String name) {
+        return v.get(name);
+      }
+
+      @Override
+      public String origin() {
+        return origin;
+      }
+    };
+  }
+}
