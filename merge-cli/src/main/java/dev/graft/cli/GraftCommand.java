@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
     description = "Merge and evolve neural networks directly on their weight tensors.",
     subcommands = {
       MergeCommand.class, ValidateCommand.class, OperatorsCommand.class, InspectCommand.class, ConvertCommand.class,
-      SynthCommand.class, LogitsCommand.class, CommandLine.HelpCommand.class
+      SynthCommand.class, LogitsCommand.class, TrainCommand.class, EvalCommand.class, FisherCommand.class,
+      CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:bad input (malformed file, wrong recipe or usage)"},

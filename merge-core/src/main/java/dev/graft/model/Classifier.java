@@ -15,6 +15,7 @@ import ai.djl.training.tracker.Tracker;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.InvalidInputException;
 import dev.graft.data.Dataset;
+import dev.graft.io.AtomicFiles;
 import dev.graft.io.Checkpoint;
 import dev.graft.io.Progress;
 import dev.graft.io.SafetensorsWriter;
@@ -193,9 +194,8 @@ public final class Classifier implements AutoCloseable {
         w.writeFloats(e.name(), 0, v, 0, v.length);
       }
       w.finish();
-      Path tmp = dir.resolve(".config.json.partial");
-      Files.writeString(tmp, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(config.toJson()) + "\n");
-      Files.move(tmp, dir.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.writeString(dir.resolve("config.json"),
+          new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(config.toJson()) + "\n");
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + dir + ": " + e.getMessage(), e);
     }
@@ -330,57 +330,140 @@ public final class Classifier implements AutoCloseable {
   /**
    * Diagonal Fisher information, averaged over the examples: for each example x,
    * EXACT adds Σ_y p(y|x)·(∂ log p(y|x)/∂θ)², SAMPLED adds (∂ log p(ŷ|x)/∂θ)² with ŷ ~ p(·|x) (seeded per example),
-   * EMPIRICAL uses the true label. One backward pass per example and label, so it is exact, not a batch estimate.
+   * EMPIRICAL uses the true label. Per-example squared gradients, never the square of a batch gradient.
+   *
+   * <p>MLPs use the per-example gradient identity of linear layers (∂/∂W = δ·aᵀ for each example, so
+   * Σ_n w_n (δ_n·a_nᵀ)² = (w ⊙ δ²)ᵀ·a²), batched over all examples with one backward sweep per class. CNNs take one
+   * autograd backward pass per example and label.
    *
    * @return one array per parameter, named as the parameters
    */
   public Map<String, float[]> fisher(Dataset data, FisherMode mode, long seed, Progress progress) {
     check(data);
-    int f = data.featureCount();
+    int n = data.size();
     int classes = config.classes();
+    float[] probs = probabilities(data);
+    // the labels each example contributes and their weights, the same for both computations below
+    int[][] labels = new int[n][];
+    double[][] weights = new double[n][];
+    for (int i = 0; i < n; i++) {
+      switch (mode) {
+        case EXACT -> {
+          labels[i] = java.util.stream.IntStream.range(0, classes).toArray();
+          weights[i] = new double[classes];
+          for (int c = 0; c < classes; c++) {
+            weights[i][c] = probs[i * classes + c];
+          }
+        }
+        case SAMPLED -> {
+          double u = new SplittableRandom(SeededMasks.mix(seed, i)).nextDouble();
+          int c = 0;
+          double cum = probs[i * classes];
+          while (u >= cum && c < classes - 1) {
+            cum += probs[i * classes + ++c];
+          }
+          labels[i] = new int[] {c};
+          weights[i] = new double[] {1};
+        }
+        default -> {
+          labels[i] = new int[] {data.labels()[i]};
+          weights[i] = new double[] {1};
+        }
+      }
+    }
+    Map<String, double[]> acc = config.channels().length == 0
+        ? mlpFisher(data, probs, labels, weights, progress) : autogradFisher(data, labels, weights, progress);
+    Map<String, float[]> out = new LinkedHashMap<>();
+    acc.forEach((k, a) -> {
+      float[] v = new float[a.length];
+      for (int i = 0; i < a.length; i++) {
+        v[i] = (float) (a[i] / n);
+      }
+      out.put(k, v);
+    });
+    return out;
+  }
+
+  /** Per-example squared gradients of an MLP, batched: one backward sweep per label slot. */
+  private Map<String, double[]> mlpFisher(Dataset data, float[] probs, int[][] labels, double[][] weights, Progress progress) {
+    int n = data.size();
+    int classes = config.classes();
+    int layers = config.hidden().length + 1;
+    int slots = labels[0].length;
+    Map<String, double[]> acc = new LinkedHashMap<>();
+    try (Prepared p = prepare(data); NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      NDManager m = p.scope;
+      NDArray[] a = new NDArray[layers]; // inputs of each linear layer
+      NDArray[] active = new NDArray[layers]; // 1 where the layer's output ReLU passes gradient
+      NDArray h = p.x.reshape(n, config.inputSize());
+      for (int l = 0; l < layers; l++) {
+        a[l] = h;
+        NDArray z = Linear.linear(h, params.get("fc" + (l + 1) + ".weight"), params.get("fc" + (l + 1) + ".bias")).singletonOrThrow();
+        if (l < layers - 1) {
+          active[l] = z.gt(0).toType(DataType.FLOAT32, false);
+          h = Activation.relu(z);
+        }
+      }
+      NDArray prob = m.create(probs, new ai.djl.ndarray.types.Shape(n, classes));
+      NDArray[] fw = new NDArray[layers];
+      NDArray[] fb = new NDArray[layers];
+      for (int slot = 0; slot < slots; slot++) {
+        float[] onehot = new float[n * classes];
+        float[] w = new float[n];
+        for (int i = 0; i < n; i++) {
+          onehot[i * classes + labels[i][slot]] = 1;
+          w[i] = (float) weights[i][slot];
+        }
+        NDArray delta = m.create(onehot, new ai.djl.ndarray.types.Shape(n, classes)).sub(prob); // ∂ log p_y / ∂ logits
+        NDArray wcol = m.create(w, new ai.djl.ndarray.types.Shape(n, 1));
+        for (int l = layers - 1; l >= 0; l--) {
+          NDArray d2 = delta.mul(delta).mul(wcol);
+          NDArray gw = d2.transpose().matMul(a[l].mul(a[l]));
+          NDArray gb = d2.sum(new int[] {0});
+          fw[l] = fw[l] == null ? gw : fw[l].add(gw);
+          fb[l] = fb[l] == null ? gb : fb[l].add(gb);
+          if (l > 0) {
+            delta = delta.matMul(params.get("fc" + (l + 1) + ".weight")).mul(active[l - 1]);
+          }
+        }
+        progress.update((long) n * (slot + 1) / slots, n, 0, 0);
+      }
+      for (int l = 0; l < layers; l++) {
+        acc.put("fc" + (l + 1) + ".weight", toDoubles(fw[l]));
+        acc.put("fc" + (l + 1) + ".bias", toDoubles(fb[l]));
+      }
+    }
+    Map<String, double[]> ordered = new LinkedHashMap<>();
+    params.keySet().forEach(k -> ordered.put(k, acc.get(k)));
+    return ordered;
+  }
+
+  private static double[] toDoubles(NDArray a) {
+    float[] f = a.toFloatArray();
+    double[] d = new double[f.length];
+    for (int i = 0; i < f.length; i++) {
+      d[i] = f[i];
+    }
+    return d;
+  }
+
+  /** Per-example squared gradients by autograd: one backward pass per example and label. */
+  private Map<String, double[]> autogradFisher(Dataset data, int[][] labels, double[][] weights, Progress progress) {
+    int f = data.featureCount();
     Map<String, double[]> acc = new LinkedHashMap<>();
     params.forEach((k, v) -> acc.put(k, new double[(int) v.size()]));
     params.values().forEach(p -> p.setRequiresGradient(true));
     try {
       for (int i = 0; i < data.size(); i++) {
         float[] xi = Arrays.copyOfRange(data.features(), i * f, (i + 1) * f);
-        float[] probs;
-        try (NDManager scope = manager.newSubManager()) {
-          NDArray logits = logits(scope.create(xi, inputShape(1)));
-          probs = logits.softmax(-1).toFloatArray();
-        }
-        int[] labels;
-        double[] weight;
-        switch (mode) {
-          case EXACT -> {
-            labels = java.util.stream.IntStream.range(0, classes).toArray();
-            weight = new double[classes];
-            for (int c = 0; c < classes; c++) {
-              weight[c] = probs[c];
-            }
-          }
-          case SAMPLED -> {
-            double u = new SplittableRandom(SeededMasks.mix(seed, i)).nextDouble();
-            int c = 0;
-            double cum = probs[0];
-            while (u >= cum && c < classes - 1) {
-              cum += probs[++c];
-            }
-            labels = new int[] {c};
-            weight = new double[] {1};
-          }
-          default -> {
-            labels = new int[] {data.labels()[i]};
-            weight = new double[] {1};
-          }
-        }
-        for (int li = 0; li < labels.length; li++) {
+        for (int li = 0; li < labels[i].length; li++) {
           try (NDManager scope = manager.newSubManager()) {
             NDArray x = scope.create(xi, inputShape(1));
             try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
               gc.zeroGradients();
               NDArray logp = logits(x).logSoftmax(-1);
-              gc.backward(logp.get(0, labels[li]));
+              gc.backward(logp.get(0, labels[i][li]));
             }
             for (Map.Entry<String, NDArray> p : params.entrySet()) {
               NDArray g = p.getValue().getGradient();
@@ -388,7 +471,7 @@ public final class Classifier implements AutoCloseable {
               g.close();
               double[] a = acc.get(p.getKey());
               for (int k = 0; k < gv.length; k++) {
-                a[k] += weight[li] * gv[k] * gv[k];
+                a[k] += weights[i][li] * gv[k] * gv[k];
               }
             }
           }
@@ -398,11 +481,29 @@ public final class Classifier implements AutoCloseable {
     } finally {
       params.values().forEach(p -> p.setRequiresGradient(false));
     }
+    return acc;
+  }
+
+  /** The autograd computation, also for MLPs (tests compare it with the batched one). */
+  Map<String, float[]> fisherByAutograd(Dataset data, FisherMode mode, long seed) {
+    check(data);
+    int n = data.size();
+    float[] probs = probabilities(data);
+    int classes = config.classes();
+    int[][] labels = new int[n][];
+    double[][] weights = new double[n][];
+    for (int i = 0; i < n; i++) {
+      labels[i] = java.util.stream.IntStream.range(0, classes).toArray();
+      weights[i] = new double[classes];
+      for (int c = 0; c < classes; c++) {
+        weights[i][c] = mode == FisherMode.EXACT ? probs[i * classes + c] : c == data.labels()[i] ? 1 : 0;
+      }
+    }
     Map<String, float[]> out = new LinkedHashMap<>();
-    acc.forEach((k, a) -> {
+    autogradFisher(data, labels, weights, Progress.NONE).forEach((k, a) -> {
       float[] v = new float[a.length];
       for (int i = 0; i < a.length; i++) {
-        v[i] = (float) (a[i] / data.size());
+        v[i] = (float) (a[i] / n);
       }
       out.put(k, v);
     });

@@ -226,10 +226,8 @@ public final class MergeRunner {
     write(dir.resolve("README.md"), ModelCard.render(p, recipe, seed));
   }
 
-  private static void write(Path file, String text) throws IOException {
-    Path tmp = file.resolveSibling("." + file.getFileName() + ".partial");
-    Files.writeString(tmp, text);
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  private static void write(Path file, String text) {
+    dev.graft.io.AtomicFiles.writeString(file, text);
   }
 
   static void deleteTree(Path p) {

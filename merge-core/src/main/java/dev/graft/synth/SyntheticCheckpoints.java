@@ -342,9 +342,7 @@ public final class SyntheticCheckpoints {
     writeJson(dir.resolve("tokenizer_config.json"), om.writerWithDefaultPrettyPrinter().writeValueAsString(tc));
   }
 
-  private static void writeJson(Path p, String text) throws IOException {
-    Path tmp = p.resolveSibling("." + p.getFileName() + ".partial");
-    Files.writeString(tmp, text + "\n");
-    Files.move(tmp, p, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  private static void writeJson(Path p, String text) {
+    dev.graft.io.AtomicFiles.writeString(p, text + "\n");
   }
 }

@@ -106,6 +106,30 @@ class ClassifierTest {
   }
 
   @Test
+  void batchedMlpFisherEqualsPerExampleAutograd() {
+    Dataset data = ProceduralDigits.generate(8, 40, 5);
+    try (Classifier m = Classifier.init(ClassifierConfig.mlp(64, new int[] {16, 12}, 10), 3, Device.CPU)) {
+      m.train(data, new Classifier.TrainOptions(2, 8, 1e-2, 1), Progress.NONE); // not at the initial point
+      for (Classifier.FisherMode mode : new Classifier.FisherMode[] {Classifier.FisherMode.EXACT, Classifier.FisherMode.EMPIRICAL}) {
+        Map<String, float[]> fast = m.fisher(data, mode, 0, Progress.NONE);
+        Map<String, float[]> slow = m.fisherByAutograd(data, mode, 0);
+        assertThat(fast.keySet()).containsExactlyElementsOf(slow.keySet());
+        fast.forEach((k, v) -> {
+          float[] w = slow.get(k);
+          double scale = 0;
+          for (float x : w) {
+            scale = Math.max(scale, Math.abs(x));
+          }
+          assertThat(scale).as(k).isGreaterThan(0);
+          for (int i = 0; i < v.length; i++) {
+            assertThat((double) v[i]).as(mode + " " + k + "[" + i + "]").isCloseTo(w[i], offset(1e-5 * scale));
+          }
+        });
+      }
+    }
+  }
+
+  @Test
   void mismatchedDataAndConfigsAreClearErrors() {
     assertThatThrownBy(() -> ClassifierConfig.cnn(new int[] {1, 8, 8}, new int[] {4, 4, 4, 4}, new int[0], 10))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("shrink 8x8 below 1x1");

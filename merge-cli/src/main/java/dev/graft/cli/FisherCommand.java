@@ -1,0 +1,110 @@
+package dev.graft.cli;
+
+import dev.graft.InvalidInputException;
+import dev.graft.eval.EvalModel;
+import dev.graft.eval.Task;
+import dev.graft.io.SafetensorsWriter;
+import dev.graft.model.Classifier;
+import dev.graft.tensor.DType;
+import dev.graft.tensor.Device;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code graft fisher}: the diagonal Fisher information of a model on a task's fit split. */
+@Command(
+    name = "fisher",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Compute the diagonal Fisher information of a model on the fit split of a task, with the model's tensor",
+      "names, ready for the 'fisher' merge operator (which looks for MODEL.fisher.safetensors by default).",
+      "Classifiers: exact expectation over all classes under the model's prediction (default), sampled labels,",
+      "or the true labels (empirical)."
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:success", "1:failure at run time", "2:bad input (model, task)"})
+final class FisherCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Parameters(paramLabel = "MODEL", description = "Model folder.")
+  Path model;
+
+  @Option(names = "--task", required = true, paramLabel = "TASK.yaml", description = "Task whose fit split is used.")
+  Path task;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Output .safetensors (default: MODEL.fisher.safetensors beside MODEL).")
+  Path output;
+
+  @Option(names = "--estimator", defaultValue = "exact", paramLabel = "exact|sampled|empirical",
+      description = "Labels the gradients are taken for (default: ${DEFAULT-VALUE}).")
+  String estimator;
+
+  @Option(names = "--limit", defaultValue = "0", description = "Use at most this many examples (default: all).")
+  int limit;
+
+  @Option(names = "--seed", defaultValue = "0", description = "Seed of sampled labels (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE}).")
+  String device;
+
+  @Option(names = {"-q", "--quiet"}, description = "No progress line.")
+  boolean quiet;
+
+  @Override
+  public Integer call() {
+    PrintWriter o = spec.commandLine().getOut();
+    Classifier.FisherMode mode;
+    try {
+      mode = Classifier.FisherMode.valueOf(estimator.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new GraftCommand.UsageException("--estimator must be exact, sampled or empirical, found '" + estimator + "'");
+    }
+    Task t = Task.read(task);
+    Path out = output != null ? output
+        : model.toAbsolutePath().normalize().resolveSibling(model.toAbsolutePath().normalize().getFileName() + ".fisher.safetensors");
+    try (EvalModel m = EvalModel.load(model, Device.parse(device))) {
+      if (!(m instanceof EvalModel.Image img) || !(t instanceof Task.Classification c)) {
+        throw new InvalidInputException("graft fisher computes the Fisher of classifiers on classification tasks; found a "
+            + m.kind() + " and a " + t.spec().kind() + " task (language-model Fisher is not implemented yet)");
+      }
+      var data = limit > 0 ? c.fit().limit(limit) : c.fit();
+      ProgressLine bar = new ProgressLine(spec.commandLine().getErr(), "fisher", "examples", quiet);
+      long t0 = System.nanoTime();
+      Map<String, float[]> f = img.model().fisher(data, mode, seed, bar);
+      bar.finish();
+      write(out, f, img.model().config().tensors(), mode, data.size());
+      double total = 0;
+      for (float[] v : f.values()) {
+        for (float x : v) {
+          total += x;
+        }
+      }
+      o.printf("%s Fisher over %d examples in %.1f s, trace %.6g; wrote %s%n", mode.name().toLowerCase(Locale.ROOT), data.size(),
+          (System.nanoTime() - t0) / 1e9, total, out);
+    }
+    o.flush();
+    return 0;
+  }
+
+  private static void write(Path out, Map<String, float[]> f, Map<String, dev.graft.tensor.Shape> shapes, Classifier.FisherMode mode, int n) {
+    List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+    f.keySet().forEach(k -> entries.add(new SafetensorsWriter.Entry(k, DType.F32, shapes.get(k))));
+    Map<String, String> md = new LinkedHashMap<>();
+    md.put("format", "pt");
+    md.put("graft.fisher", "estimator=" + mode.name().toLowerCase(Locale.ROOT) + ",examples=" + n);
+    try (SafetensorsWriter w = SafetensorsWriter.createFile(out, entries, md)) {
+      f.forEach((k, v) -> w.writeFloats(k, 0, v, 0, v.length));
+      w.finish();
+    }
+  }
+}

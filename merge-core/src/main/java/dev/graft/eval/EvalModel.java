@@ -1,0 +1,92 @@
+package dev.graft.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.graft.InvalidInputException;
+import dev.graft.io.Checkpoint;
+import dev.graft.io.ModelConfig;
+import dev.graft.model.CausalLm;
+import dev.graft.model.Classifier;
+import dev.graft.model.ClassifierConfig;
+import dev.graft.model.LlamaConfig;
+import dev.graft.model.TextTokenizer;
+import dev.graft.model.Weights;
+import dev.graft.tensor.Device;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** A model tasks can score: a Graft classifier, or a causal language model with its tokenizer. */
+public sealed interface EvalModel extends AutoCloseable {
+  /** "classifier" or "language model", for messages. */
+  String kind();
+
+  @Override
+  void close();
+
+  /**
+   * A classifier.
+   *
+   * @param model the network
+   */
+  record Image(Classifier model) implements EvalModel {
+    @Override
+    public String kind() {
+      return "classifier";
+    }
+
+    @Override
+    public void close() {
+      model.close();
+    }
+  }
+
+  /**
+   * A causal language model.
+   *
+   * @param model the network
+   * @param tokenizer its tokenizer, or null when the folder has none (token-id tasks only)
+   * @param eos end-of-sequence ids that stop generation
+   */
+  record Language(CausalLm model, TextTokenizer tokenizer, int[] eos) implements EvalModel {
+    @Override
+    public String kind() {
+      return "language model";
+    }
+
+    @Override
+    public void close() {
+      model.close();
+      if (tokenizer != null) {
+        tokenizer.close();
+      }
+    }
+  }
+
+  /** Loads a model folder, choosing the runtime from {@code config.json}'s {@code model_type}. */
+  static EvalModel load(Path dir, Device device) {
+    try (Checkpoint c = Checkpoint.open(dir)) {
+      ModelConfig cfg = c.config().orElseThrow(() -> new InvalidInputException(
+          dir + ": no config.json, so Graft cannot tell what network this is; copy it from the model the weights came from"));
+      return of(cfg, Weights.of(c), dir, device);
+    }
+  }
+
+  /** A model from weights held anywhere (e.g. a merge in memory); {@code files} holds its tokenizer, if any. */
+  static EvalModel of(ModelConfig cfg, Weights weights, Path files, Device device) {
+    String where = files.resolve("config.json").toString();
+    if (ClassifierConfig.isClassifier(cfg)) {
+      return new Image(Classifier.of(ClassifierConfig.of(cfg, where), weights, device));
+    }
+    CausalLm lm = CausalLm.of(LlamaConfig.of(cfg, where), weights, device);
+    try {
+      TextTokenizer tok = Files.isRegularFile(files.resolve("tokenizer.json")) ? TextTokenizer.load(files) : null;
+      JsonNode e = cfg.json().get("eos_token_id");
+      int[] eos = e == null || e.isNull() ? new int[0]
+          : e.isArray() ? java.util.stream.StreamSupport.stream(e.spliterator(), false).mapToInt(JsonNode::asInt).toArray()
+          : new int[] {e.asInt()};
+      return new Language(lm, tok, eos);
+    } catch (RuntimeException ex) {
+      lm.close();
+      throw ex;
+    }
+  }
+}

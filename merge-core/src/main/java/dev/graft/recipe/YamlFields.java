@@ -1,0 +1,266 @@
+package dev.graft.recipe;
+
+import dev.graft.InvalidInputException;
+import dev.graft.internal.Names;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.composer.Composer;
+import org.snakeyaml.engine.v2.exceptions.Mark;
+import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
+
+/**
+ * Typed, located reads of a small YAML file (task definitions and the like): every problem is collected with
+ * file:line:column, the key path and a did-you-mean, and {@link #done()} reports them all at once as a
+ * {@link RecipeException}.
+ */
+public final class YamlFields {
+  private final String file;
+  private final List<Problem> problems = new ArrayList<>();
+
+  private YamlFields(String file) {
+    this.file = file;
+  }
+
+  /** Reads {@code file}, whose top level must be a mapping with keys from {@code allowed}. */
+  public static Obj read(Path file, Set<String> allowed) {
+    try {
+      return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString(), allowed);
+    } catch (NoSuchFileException e) {
+      throw new InvalidInputException(file + " does not exist");
+    } catch (IOException e) {
+      throw new InvalidInputException("cannot read " + file + ": " + e.getMessage());
+    }
+  }
+
+  /** Parses YAML text; {@code label} names it in messages. */
+  public static Obj parse(String text, String label, Set<String> allowed) {
+    YamlFields y = new YamlFields(label);
+    Node root;
+    try {
+      LoadSettings settings = LoadSettings.builder().setLabel(label).setUseMarks(true).build();
+      Composer c = new Composer(settings, new org.snakeyaml.engine.v2.parser.ParserImpl(settings,
+          new org.snakeyaml.engine.v2.scanner.StreamReader(settings, text)));
+      root = c.getSingleNode().orElse(null);
+    } catch (MarkedYamlEngineException e) {
+      Mark m = e.getProblemMark().or(e::getContextMark).orElse(null);
+      throw new RecipeException(List.of(new Problem(label, m == null ? 0 : m.getLine() + 1, m == null ? 0 : m.getColumn() + 1,
+          "", "invalid YAML: " + e.getProblem(), "")));
+    } catch (YamlEngineException e) {
+      throw new RecipeException(List.of(new Problem(label, 0, 0, "", "invalid YAML: " + e.getMessage(), "")));
+    }
+    if (root == null) {
+      throw new RecipeException(List.of(new Problem(label, 0, 0, "", "the file is empty", "")));
+    }
+    Obj o = y.new Obj(root, "", allowed);
+    if (o.entries == null) {
+      y.done();
+    }
+    return o;
+  }
+
+  /** Throws every collected problem; returns normally when there were none. */
+  public void done() {
+    if (!problems.isEmpty()) {
+      throw new RecipeException(problems);
+    }
+  }
+
+  /** The file's label. */
+  public String file() {
+    return file;
+  }
+
+  private void add(Node n, String path, String message, String hint) {
+    Location l = n == null ? Location.UNKNOWN
+        : n.getStartMark().map(m -> new Location(m.getLine() + 1, m.getColumn() + 1)).orElse(Location.UNKNOWN);
+    problems.add(new Problem(file, l.line(), l.column(), path, message, hint));
+  }
+
+  /** A mapping of the file. Absent keys give the default; wrong ones record a problem and give the default. */
+  public final class Obj {
+    private final Node node;
+    private final String path;
+    private final Map<String, Node> entries;
+
+    private Obj(Node node, String path, Set<String> allowed) {
+      this.node = node;
+      this.path = path;
+      Map<String, Node> e = null;
+      if (node instanceof MappingNode m) {
+        e = new LinkedHashMap<>();
+        for (NodeTuple t : m.getValue()) {
+          String k = t.getKeyNode() instanceof ScalarNode s ? s.getValue() : null;
+          String kp = key(k);
+          if (k == null) {
+            add(t.getKeyNode(), path, "keys must be plain strings", "");
+          } else if (e.containsKey(k)) {
+            add(t.getKeyNode(), kp, "duplicate key '" + k + "'", "Remove one of them");
+          } else if (allowed != null && !allowed.contains(k)) {
+            add(t.getKeyNode(), kp, "unknown key '" + k + "' (expected one of: " + String.join(", ", allowed.stream().sorted().toList()) + ")",
+                Names.didYouMean(k, allowed));
+          } else {
+            e.put(k, t.getValueNode());
+          }
+        }
+      } else {
+        add(node, path, "expected a mapping (key: value), found " + describe(node), "");
+      }
+      this.entries = e;
+    }
+
+    /** The enclosing reader, for {@link YamlFields#done()}. */
+    public YamlFields fields() {
+      return YamlFields.this;
+    }
+
+    private String key(String k) {
+      return path.isEmpty() ? String.valueOf(k) : path + "." + k;
+    }
+
+    private Node get(String k) {
+      Node n = entries == null ? null : entries.get(k);
+      return n instanceof ScalarNode s && RecipeReader.scalar(s) == null ? null : n;
+    }
+
+    public boolean has(String k) {
+      return get(k) != null;
+    }
+
+    /** Records a problem at key {@code k} (or at this mapping when absent). */
+    public void problem(String k, String message, String hint) {
+      Node n = entries == null ? null : entries.get(k);
+      add(n == null ? node : n, key(k), message, hint);
+    }
+
+    private Object scalar(String k, String expected) {
+      Node n = get(k);
+      if (n == null) {
+        return null;
+      }
+      if (!(n instanceof ScalarNode s)) {
+        add(n, key(k), "expected " + expected + ", found " + describe(n), "");
+        return null;
+      }
+      return RecipeReader.scalar(s);
+    }
+
+    /** A string; {@code required} records a problem when absent. */
+    public String string(String k, String fallback, boolean required) {
+      Object v = scalar(k, "a string");
+      if (v == null) {
+        if (required && !has(k)) {
+          add(node, key(k), "missing required key '" + k + "'", "");
+        }
+        return fallback;
+      }
+      return v.toString();
+    }
+
+    /** One of {@code choices}. */
+    public String choice(String k, String fallback, Set<String> choices, boolean required) {
+      String v = string(k, null, required);
+      if (v == null) {
+        return fallback;
+      }
+      if (!choices.contains(v)) {
+        add(get(k), key(k), "'" + v + "' is not one of " + choices.stream().sorted().toList(), Names.didYouMean(v, choices));
+        return fallback;
+      }
+      return v;
+    }
+
+    /** A number in [min, max]. */
+    public double number(String k, double fallback, double min, double max) {
+      Object v = scalar(k, "a number");
+      if (v == null) {
+        return fallback;
+      }
+      if (!(v instanceof Double d) || d < min || d > max) {
+        add(get(k), key(k), "expected a number in [" + min + ", " + max + "], found " + v, "");
+        return fallback;
+      }
+      return d;
+    }
+
+    /** An integer in [min, max]. */
+    public long integer(String k, long fallback, long min, long max) {
+      Object v = scalar(k, "an integer");
+      if (v == null) {
+        return fallback;
+      }
+      if (!(v instanceof Double d) || d != Math.rint(d) || d < min || d > max) {
+        add(get(k), key(k), "expected an integer in [" + min + ", " + max + "], found " + v, "");
+        return fallback;
+      }
+      return d.longValue();
+    }
+
+    /** true or false. */
+    public boolean bool(String k, boolean fallback) {
+      Object v = scalar(k, "true or false");
+      if (v == null) {
+        return fallback;
+      }
+      if (!(v instanceof Boolean b)) {
+        add(get(k), key(k), "expected true or false, found " + v, "");
+        return fallback;
+      }
+      return b;
+    }
+
+    /** A list of integers (a single integer is a list of one). */
+    public int[] ints(String k) {
+      Node n = get(k);
+      if (n == null) {
+        return null;
+      }
+      List<Node> items = n instanceof SequenceNode s ? s.getValue() : List.of(n);
+      int[] out = new int[items.size()];
+      for (int i = 0; i < out.length; i++) {
+        Object v = items.get(i) instanceof ScalarNode s ? RecipeReader.scalar(s) : null;
+        if (!(v instanceof Double d) || d != Math.rint(d)) {
+          add(items.get(i), key(k) + "[" + i + "]", "expected an integer, found " + describe(items.get(i)), "");
+          return null;
+        }
+        out[i] = d.intValue();
+      }
+      return out;
+    }
+
+    /** A nested mapping, or null when absent. */
+    public Obj object(String k, Set<String> allowed) {
+      Node n = get(k);
+      if (n == null) {
+        return null;
+      }
+      Obj o = new Obj(n, key(k), allowed);
+      return o.entries == null ? null : o;
+    }
+  }
+
+  private static String describe(Node n) {
+    if (n instanceof MappingNode) {
+      return "a mapping";
+    }
+    if (n instanceof SequenceNode) {
+      return "a list";
+    }
+    Object v = RecipeReader.scalar((ScalarNode) n);
+    return v == null ? "null" : v instanceof String str ? "'" + str + "'" : v.toString();
+  }
+}
