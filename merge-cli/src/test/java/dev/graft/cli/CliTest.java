@@ -38,7 +38,7 @@ class CliTest {
     Run r = run("--help");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("merge", "validate", "operators", "inspect", "convert", "synth", "Exit codes", "2   bad input");
-    for (String c : new String[] {"inspect", "convert", "synth", "merge", "validate", "operators"}) {
+    for (String c : new String[] {"inspect", "convert", "synth", "merge", "validate", "operators", "logits", "train", "eval", "fisher"}) {
       Run h = run(c, "--help");
       assertThat(h.code()).isZero();
       assertThat(h.out()).contains("Usage: graft " + c, "Exit codes");
@@ -101,7 +101,7 @@ class CliTest {
 
     Run s = run("synth", "-o", dir.resolve("s").toString(), "--hidden", "30", "--heads", "4");
     assertThat(s.code()).isEqualTo(2);
-    assertThat(s.err()).contains("multiple of heads");
+    assertThat(s.err()).contains("must be a multiple of --heads");
 
     Run v = run("inspect", "-v", bad.toString());
     assertThat(v.code()).isEqualTo(2);

@@ -64,7 +64,7 @@ public record TaskSpec(
 
   /** Reads and checks a task file; every problem is reported with its line and column. */
   public static TaskSpec read(Path file) {
-    YamlFields.Obj o = YamlFields.read(file, KEYS);
+    YamlFields.Obj o = YamlFields.read(file, "task", KEYS);
     Path dir = file.toAbsolutePath().getParent();
     String kind = o.choice("kind", "classification", KINDS, true);
     String name = o.string("name", file.getFileName().toString().replaceFirst("\\.ya?ml$", ""), false);

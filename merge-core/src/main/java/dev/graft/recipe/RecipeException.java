@@ -10,12 +10,13 @@ public final class RecipeException extends InvalidInputException {
   private final transient List<Problem> problems;
 
   public RecipeException(List<Problem> problems) {
-    this(sorted(problems), true);
+    this(problems, "recipe");
   }
 
-  private RecipeException(List<Problem> sorted, boolean unused) {
-    super(message(sorted));
-    this.problems = sorted;
+  /** Problems of another kind of YAML file; {@code what} names it in the heading ("task", ...). */
+  public RecipeException(List<Problem> problems, String what) {
+    super(message(sorted(problems), what));
+    this.problems = sorted(problems);
   }
 
   /** Problems in file order (those without a position first), without repeats. */
@@ -29,11 +30,11 @@ public final class RecipeException extends InvalidInputException {
     return problems;
   }
 
-  private static String message(List<Problem> ps) {
+  private static String message(List<Problem> ps, String what) {
     if (ps.isEmpty()) {
       throw new IllegalArgumentException("a RecipeException needs at least one problem");
     }
-    String head = ps.size() == 1 ? "invalid recipe:" : "invalid recipe (" + ps.size() + " problems):";
+    String head = ps.size() == 1 ? "invalid " + what + ":" : "invalid " + what + " (" + ps.size() + " problems):";
     return ps.stream().map(p -> "  " + p.format()).collect(Collectors.joining("\n", head + "\n", ""));
   }
 }

@@ -440,7 +440,7 @@ public final class RecipeReader {
     return ModelRef.parse(s.strip());
   }
 
-  private static String describe(Node n) {
+  static String describe(Node n) {
     if (n instanceof MappingNode) {
       return "a mapping";
     }
@@ -448,6 +448,9 @@ public final class RecipeReader {
       return "a list";
     }
     Object v = scalar((ScalarNode) n);
+    if (v instanceof Double d && d == Math.rint(d) && Math.abs(d) < 1e15) {
+      return Long.toString(d.longValue());
+    }
     return v == null ? "null" : v instanceof String str ? "'" + str + "'" : v.toString();
   }
 

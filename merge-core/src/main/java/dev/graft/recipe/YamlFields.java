@@ -30,16 +30,18 @@ import org.snakeyaml.engine.v2.nodes.SequenceNode;
  */
 public final class YamlFields {
   private final String file;
+  private final String what;
   private final List<Problem> problems = new ArrayList<>();
 
-  private YamlFields(String file) {
+  private YamlFields(String file, String what) {
     this.file = file;
+    this.what = what;
   }
 
   /** Reads {@code file}, whose top level must be a mapping with keys from {@code allowed}. */
-  public static Obj read(Path file, Set<String> allowed) {
+  public static Obj read(Path file, String what, Set<String> allowed) {
     try {
-      return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString(), allowed);
+      return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString(), what, allowed);
     } catch (NoSuchFileException e) {
       throw new InvalidInputException(file + " does not exist");
     } catch (IOException e) {
@@ -47,9 +49,9 @@ public final class YamlFields {
     }
   }
 
-  /** Parses YAML text; {@code label} names it in messages. */
-  public static Obj parse(String text, String label, Set<String> allowed) {
-    YamlFields y = new YamlFields(label);
+  /** Parses YAML text; {@code label} names it in messages, {@code what} says what it is ("task"). */
+  public static Obj parse(String text, String label, String what, Set<String> allowed) {
+    YamlFields y = new YamlFields(label, what);
     Node root;
     try {
       LoadSettings settings = LoadSettings.builder().setLabel(label).setUseMarks(true).build();
@@ -59,12 +61,12 @@ public final class YamlFields {
     } catch (MarkedYamlEngineException e) {
       Mark m = e.getProblemMark().or(e::getContextMark).orElse(null);
       throw new RecipeException(List.of(new Problem(label, m == null ? 0 : m.getLine() + 1, m == null ? 0 : m.getColumn() + 1,
-          "", "invalid YAML: " + e.getProblem(), "")));
+          "", "invalid YAML: " + e.getProblem(), "")), what);
     } catch (YamlEngineException e) {
-      throw new RecipeException(List.of(new Problem(label, 0, 0, "", "invalid YAML: " + e.getMessage(), "")));
+      throw new RecipeException(List.of(new Problem(label, 0, 0, "", "invalid YAML: " + e.getMessage(), "")), what);
     }
     if (root == null) {
-      throw new RecipeException(List.of(new Problem(label, 0, 0, "", "the file is empty", "")));
+      throw new RecipeException(List.of(new Problem(label, 0, 0, "", "the file is empty", "")), what);
     }
     Obj o = y.new Obj(root, "", allowed);
     if (o.entries == null) {
@@ -76,7 +78,7 @@ public final class YamlFields {
   /** Throws every collected problem; returns normally when there were none. */
   public void done() {
     if (!problems.isEmpty()) {
-      throw new RecipeException(problems);
+      throw new RecipeException(problems, what);
     }
   }
 
@@ -118,7 +120,7 @@ public final class YamlFields {
           }
         }
       } else {
-        add(node, path, "expected a mapping (key: value), found " + describe(node), "");
+        add(node, path, "expected a mapping (key: value), found " + RecipeReader.describe(node), "");
       }
       this.entries = e;
     }
@@ -153,7 +155,7 @@ public final class YamlFields {
         return null;
       }
       if (!(n instanceof ScalarNode s)) {
-        add(n, key(k), "expected " + expected + ", found " + describe(n), "");
+        add(n, key(k), "expected " + expected + ", found " + RecipeReader.describe(n), "");
         return null;
       }
       return RecipeReader.scalar(s);
@@ -204,7 +206,7 @@ public final class YamlFields {
         return fallback;
       }
       if (!(v instanceof Double d) || d != Math.rint(d) || d < min || d > max) {
-        add(get(k), key(k), "expected an integer in [" + min + ", " + max + "], found " + v, "");
+        add(get(k), key(k), "expected an integer in [" + min + ", " + max + "], found " + RecipeReader.describe(get(k)), "");
         return fallback;
       }
       return d.longValue();
@@ -234,7 +236,7 @@ public final class YamlFields {
       for (int i = 0; i < out.length; i++) {
         Object v = items.get(i) instanceof ScalarNode s ? RecipeReader.scalar(s) : null;
         if (!(v instanceof Double d) || d != Math.rint(d)) {
-          add(items.get(i), key(k) + "[" + i + "]", "expected an integer, found " + describe(items.get(i)), "");
+          add(items.get(i), key(k) + "[" + i + "]", "expected an integer, found " + RecipeReader.describe(items.get(i)), "");
           return null;
         }
         out[i] = d.intValue();
@@ -251,16 +253,5 @@ public final class YamlFields {
       Obj o = new Obj(n, key(k), allowed);
       return o.entries == null ? null : o;
     }
-  }
-
-  private static String describe(Node n) {
-    if (n instanceof MappingNode) {
-      return "a mapping";
-    }
-    if (n instanceof SequenceNode) {
-      return "a list";
-    }
-    Object v = RecipeReader.scalar((ScalarNode) n);
-    return v == null ? "null" : v instanceof String str ? "'" + str + "'" : v.toString();
   }
 }
