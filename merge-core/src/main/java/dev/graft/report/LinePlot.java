@@ -1,0 +1,155 @@
+package dev.graft.report;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+
+/** A plain line chart rendered to PNG with Java2D (headless): curves people would rather look at than read. */
+public final class LinePlot {
+  private static final Color[] PALETTE = {
+    new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b)
+  };
+
+  /**
+   * One curve.
+   *
+   * @param label legend text
+   * @param x abscissae
+   * @param y ordinates, as many as x
+   * @param dashed drawn dashed
+   */
+  public record Series(String label, double[] x, double[] y, boolean dashed) {
+    public Series {
+      if (x.length != y.length) {
+        throw new IllegalArgumentException("series " + label + ": " + x.length + " x values, " + y.length + " y values");
+      }
+    }
+  }
+
+  private final String title;
+  private final String xLabel;
+  private final String yLabel;
+  private final List<Series> series = new ArrayList<>();
+
+  public LinePlot(String title, String xLabel, String yLabel) {
+    this.title = title;
+    this.xLabel = xLabel;
+    this.yLabel = yLabel;
+  }
+
+  public LinePlot add(Series s) {
+    series.add(s);
+    return this;
+  }
+
+  /** The chart as PNG bytes, {@code width} × {@code height} pixels. */
+  public byte[] png(int width, int height) {
+    System.setProperty("java.awt.headless", "true");
+    BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = img.createGraphics();
+    try {
+      g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+      g.setColor(Color.WHITE);
+      g.fillRect(0, 0, width, height);
+      double x0 = Double.POSITIVE_INFINITY;
+      double x1 = Double.NEGATIVE_INFINITY;
+      double y0 = Double.POSITIVE_INFINITY;
+      double y1 = Double.NEGATIVE_INFINITY;
+      for (Series s : series) {
+        for (int i = 0; i < s.x().length; i++) {
+          if (Double.isFinite(s.y()[i])) {
+            x0 = Math.min(x0, s.x()[i]);
+            x1 = Math.max(x1, s.x()[i]);
+            y0 = Math.min(y0, s.y()[i]);
+            y1 = Math.max(y1, s.y()[i]);
+          }
+        }
+      }
+      if (!(x1 > x0)) {
+        x1 = x0 + 1;
+      }
+      if (!(y1 > y0)) {
+        y1 = y0 + 1;
+      }
+      double pad = (y1 - y0) * 0.05;
+      y0 -= pad;
+      y1 += pad;
+      int left = 70;
+      int right = width - 20;
+      int top = 40;
+      int bottom = height - 50;
+      g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+      g.setColor(new Color(0xdddddd));
+      for (int k = 0; k <= 5; k++) {
+        int py = bottom - (bottom - top) * k / 5;
+        int px = left + (right - left) * k / 5;
+        g.drawLine(left, py, right, py);
+        g.drawLine(px, top, px, bottom);
+      }
+      g.setColor(Color.BLACK);
+      g.drawRect(left, top, right - left, bottom - top);
+      for (int k = 0; k <= 5; k++) {
+        int py = bottom - (bottom - top) * k / 5;
+        int px = left + (right - left) * k / 5;
+        String ty = String.format(Locale.ROOT, "%.3g", y0 + (y1 - y0) * k / 5);
+        String tx = String.format(Locale.ROOT, "%.3g", x0 + (x1 - x0) * k / 5);
+        g.drawString(ty, left - 6 - g.getFontMetrics().stringWidth(ty), py + 4);
+        g.drawString(tx, px - g.getFontMetrics().stringWidth(tx) / 2, bottom + 16);
+      }
+      g.drawString(xLabel, (left + right) / 2 - g.getFontMetrics().stringWidth(xLabel) / 2, height - 12);
+      Graphics2D gy = (Graphics2D) g.create();
+      gy.rotate(-Math.PI / 2);
+      gy.drawString(yLabel, -(top + bottom) / 2 - g.getFontMetrics().stringWidth(yLabel) / 2, 16);
+      gy.dispose();
+      g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+      g.drawString(title, left, 24);
+      g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+      for (int si = 0; si < series.size(); si++) {
+        Series s = series.get(si);
+        g.setColor(PALETTE[si % PALETTE.length]);
+        g.setStroke(s.dashed() ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {6f, 4f}, 0f)
+            : new BasicStroke(2f));
+        int prevX = -1;
+        int prevY = -1;
+        for (int i = 0; i < s.x().length; i++) {
+          if (!Double.isFinite(s.y()[i])) {
+            prevX = -1;
+            continue;
+          }
+          int px = (int) Math.round(left + (s.x()[i] - x0) / (x1 - x0) * (right - left));
+          int py = (int) Math.round(bottom - (s.y()[i] - y0) / (y1 - y0) * (bottom - top));
+          if (prevX >= 0) {
+            g.drawLine(prevX, prevY, px, py);
+          }
+          g.fillOval(px - 2, py - 2, 5, 5);
+          prevX = px;
+          prevY = py;
+        }
+        int ly = top + 16 + 16 * si;
+        g.drawLine(right - 150, ly - 4, right - 125, ly - 4);
+        g.setColor(Color.BLACK);
+        g.drawString(s.label(), right - 120, ly);
+      }
+    } finally {
+      g.dispose();
+    }
+    try {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ImageIO.write(img, "png", out);
+      return out.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
