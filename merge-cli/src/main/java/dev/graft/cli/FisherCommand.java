@@ -28,7 +28,8 @@ import picocli.CommandLine.Parameters;
       "Compute the diagonal Fisher information of a model on the fit split of a task, with the model's tensor",
       "names, ready for the 'fisher' merge operator (which looks for MODEL.fisher.safetensors by default).",
       "Classifiers: exact expectation over all classes under the model's prediction (default), sampled labels,",
-      "or the true labels (empirical)."
+      "or the true labels (empirical). Language models: labels sampled from the model at every position (default),",
+      "or the text's own next tokens (empirical), on the fit texts of a language task."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:bad input (model, task)"})
@@ -44,8 +45,8 @@ final class FisherCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Output .safetensors (default: MODEL.fisher.safetensors beside MODEL).")
   Path output;
 
-  @Option(names = "--estimator", defaultValue = "exact", paramLabel = "exact|sampled|empirical",
-      description = "Labels the gradients are taken for (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--estimator", paramLabel = "exact|sampled|empirical",
+      description = "Labels the gradients are taken for (default: exact for classifiers, sampled for language models).")
   String estimator;
 
   @Option(names = "--limit", defaultValue = "0", description = "Use at most this many examples (default: all).")
@@ -63,20 +64,26 @@ final class FisherCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter o = spec.commandLine().getOut();
-    Classifier.FisherMode mode;
-    try {
-      mode = Classifier.FisherMode.valueOf(estimator.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new GraftCommand.UsageException("--estimator must be exact, sampled or empirical, found '" + estimator + "'");
+    Classifier.FisherMode mode = null;
+    if (estimator != null) {
+      try {
+        mode = Classifier.FisherMode.valueOf(estimator.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new GraftCommand.UsageException("--estimator must be exact, sampled or empirical, found '" + estimator + "'");
+      }
     }
     Task t = Task.read(task);
     Path out = output != null ? output
         : model.toAbsolutePath().normalize().resolveSibling(model.toAbsolutePath().normalize().getFileName() + ".fisher.safetensors");
     try (EvalModel m = EvalModel.load(model, Device.parse(device))) {
-      if (!(m instanceof EvalModel.Image img) || !(t instanceof Task.Classification c)) {
-        throw new InvalidInputException("graft fisher computes the Fisher of classifiers on classification tasks; found a "
-            + m.kind() + " and a " + t.spec().kind() + " task (language-model Fisher is not implemented yet)");
+      if (m instanceof EvalModel.Language lm) {
+        return language(lm, t, mode == null ? Classifier.FisherMode.SAMPLED : mode, out, o);
       }
+      if (!(m instanceof EvalModel.Image img) || !(t instanceof Task.Classification c)) {
+        throw new InvalidInputException("the model is a classifier; graft fisher needs a classification task for it, found a "
+            + t.spec().kind() + " task");
+      }
+      mode = mode == null ? Classifier.FisherMode.EXACT : mode;
       var data = limit > 0 ? c.fit().limit(limit) : c.fit();
       ProgressLine bar = new ProgressLine(spec.commandLine().getErr(), "fisher", "examples", quiet);
       long t0 = System.nanoTime();
@@ -92,6 +99,34 @@ final class FisherCommand implements Callable<Integer> {
       o.printf("%s Fisher over %d examples in %.1f s, trace %.6g; wrote %s%n", mode.name().toLowerCase(Locale.ROOT), data.size(),
           (System.nanoTime() - t0) / 1e9, total, out);
     }
+    o.flush();
+    return 0;
+  }
+
+  private int language(EvalModel.Language lm, Task t, Classifier.FisherMode mode, Path out, PrintWriter o) {
+    if (mode == Classifier.FisherMode.EXACT) {
+      throw new GraftCommand.UsageException("the exact Fisher of a language model sums over the whole vocabulary at every "
+          + "position; use --estimator sampled (default) or empirical");
+    }
+    if (!(t instanceof Task.Text text)) {
+      throw new InvalidInputException("the model is a language model; graft fisher needs a language task (perplexity, "
+          + "multiple_choice or generation) for it, found a " + t.spec().kind() + " task");
+    }
+    if (lm.tokenizer() == null) {
+      throw new InvalidInputException(model + " has no tokenizer.json; a language task needs one");
+    }
+    List<int[]> seqs = new ArrayList<>();
+    for (var e : limit > 0 ? text.fit().subList(0, Math.min(limit, text.fit().size())) : text.fit()) {
+      int[] ids = lm.tokenizer().encode(dev.graft.eval.Evaluator.fullText(t.spec(), e), true);
+      seqs.add(ids.length > t.spec().maxLength() ? java.util.Arrays.copyOf(ids, t.spec().maxLength()) : ids);
+    }
+    ProgressLine bar = new ProgressLine(spec.commandLine().getErr(), "fisher", "sequences", quiet);
+    long t0 = System.nanoTime();
+    Map<String, float[]> f = lm.model().fisher(seqs, mode == Classifier.FisherMode.EMPIRICAL, seed, bar);
+    bar.finish();
+    write(out, f, lm.model().shapes(), mode, seqs.size());
+    o.printf("%s Fisher over %d sequences in %.1f s; wrote %s%n", mode.name().toLowerCase(Locale.ROOT), seqs.size(),
+        (System.nanoTime() - t0) / 1e9, out);
     o.flush();
     return 0;
   }

@@ -48,6 +48,41 @@ class ModelCliTest {
     }
   }
 
+  /** The researcher's loop: a base, two specialists, their Fishers, a Fisher merge, and its score on all digits. */
+  @Test
+  void specialistsTrainedHereMergeIntoAModelBetterThanEither() throws IOException {
+    String data = "data: {source: procedural, size: 8, count: 2000, seed: 1}\nsplit: {fit: 0.8, seed: 2}\n";
+    Path all = task("all.yaml", "kind: classification\n" + data);
+    Path low = task("low.yaml", "kind: classification\nclasses: [0, 1, 2, 3, 4]\n" + data);
+    Path high = task("high.yaml", "kind: classification\nclasses: [5, 6, 7, 8, 9]\n" + data);
+    String[] common = {"-q", "--hidden", "32", "--lr", "0.003"};
+    assertThat(CliTest.run(cat(new String[] {"train", "--task", all.toString(), "-o", dir.resolve("base").toString(), "--epochs", "3"}, common)).code()).isZero();
+    for (String[] s : new String[][] {{"low", low.toString()}, {"high", high.toString()}}) {
+      Run r = CliTest.run(cat(new String[] {"train", "--task", s[1], "--from", dir.resolve("base").toString(), "-o", dir.resolve(s[0]).toString(), "--epochs", "4"}, common));
+      assertThat(r.code()).as(r.err()).isZero();
+      assertThat(CliTest.run("fisher", dir.resolve(s[0]).toString(), "--task", s[1], "-q").code()).isZero();
+    }
+    Path recipe = dir.resolve("fisher.yml");
+    Files.writeString(recipe, "merge_method: fisher\nmodels:\n  - model: " + dir.resolve("low") + "\n    parameters: {weight: 1.0}\n"
+        + "  - model: " + dir.resolve("high") + "\n    parameters: {weight: 1.0}\ndtype: float32\n");
+    Run merge = CliTest.run("merge", recipe.toString(), "-o", dir.resolve("merged").toString(), "-q");
+    assertThat(merge.code()).as(merge.err()).isZero(); // the Fishers were found beside the models
+    double[] acc = new double[3];
+    String[] models = {"low", "high", "merged"};
+    for (int i = 0; i < 3; i++) {
+      Path json = dir.resolve(models[i] + ".json");
+      assertThat(CliTest.run("eval", dir.resolve(models[i]).toString(), "--task", all.toString(), "-o", json.toString()).code()).isZero();
+      acc[i] = new ObjectMapper().readTree(json.toFile()).get("tasks").get(0).get("held-out").get("value").asDouble();
+    }
+    assertThat(acc[2]).as("merged vs specialists " + java.util.Arrays.toString(acc)).isGreaterThan(Math.max(acc[0], acc[1]) + 0.1);
+  }
+
+  private static String[] cat(String[] a, String[] b) {
+    String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, r, a.length, b.length);
+    return r;
+  }
+
   @Test
   void badInputExitsWithTwoAndAMessage() throws IOException {
     Path t = task("t.yaml", "kind: classification\ndata: {source: procedural, count: 50}\n");

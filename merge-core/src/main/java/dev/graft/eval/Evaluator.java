@@ -190,6 +190,18 @@ public final class Evaluator {
     return new Score(spec.name(), split, "exact_match", em, true, examples.size(), Map.of("exact_match", em));
   }
 
+  /**
+   * The whole text of a language example, as a model would read it when right: the text (perplexity), the context
+   * and its right choice (multiple choice), the prompt and its answer (generation).
+   */
+  public static String fullText(TaskSpec spec, JsonNode e) {
+    return switch (spec.kind()) {
+      case "perplexity" -> e.get("text").asText();
+      case "multiple_choice" -> e.get("context").asText() + CHOICE_DELIMITER + e.get("choices").get(e.get("answer").asInt()).asText();
+      default -> (e.has("prompt") ? e.get("prompt").asText() : e.get("context").asText()) + " " + e.get("answer").asText();
+    };
+  }
+
   /** The answer in generated text: regex group 1, else the whole match, else the stripped text. */
   static String extract(String text, Pattern p) {
     if (p == null) {

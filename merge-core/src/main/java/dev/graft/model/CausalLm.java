@@ -38,6 +38,7 @@ public final class CausalLm implements AutoCloseable {
   private final NDArray finalNorm;
   private final Layer[] layers;
   private final double[] invFreq;
+  private final java.util.Map<String, NDArray> named = new java.util.LinkedHashMap<>();
 
   private record Layer(
       NDArray inNorm, NDArray q, NDArray qb, NDArray k, NDArray kb, NDArray v, NDArray vb, NDArray o, NDArray ob,
@@ -182,7 +183,87 @@ public final class CausalLm implements AutoCloseable {
   }
 
   private NDArray load(Weights w, String name) {
-    return manager.create(w.floats(name), new ai.djl.ndarray.types.Shape(w.shape(name).dims()));
+    NDArray a = manager.create(w.floats(name), new ai.djl.ndarray.types.Shape(w.shape(name).dims()));
+    named.put(name, a);
+    return a;
+  }
+
+  /**
+   * Diagonal Fisher information over sequences, with the checkpoint's tensor names: for each sequence, the squared
+   * gradient of Σ_t log p(y_t | ids[..t]) where y_t is drawn from the model's own prediction at every position
+   * (sampled-label Fisher, seeded per sequence and position), or is the next token of the sequence when
+   * {@code empirical}; averaged over sequences. One backward pass per sequence.
+   */
+  public java.util.Map<String, float[]> fisher(List<int[]> sequences, boolean empirical, long seed, dev.graft.io.Progress progress) {
+    java.util.Map<String, double[]> acc = new java.util.LinkedHashMap<>();
+    named.forEach((k, v) -> acc.put(k, new double[Math.toIntExact(v.size())]));
+    int n = 0;
+    named.values().forEach(p -> p.setRequiresGradient(true));
+    try {
+      for (int[] ids : sequences) {
+        n++;
+        if (ids.length < 2) {
+          continue;
+        }
+        int t = ids.length - 1;
+        int[] targets = new int[t];
+        if (empirical) {
+          System.arraycopy(ids, 1, targets, 0, t);
+        } else {
+          float[] probs;
+          try (NDManager scope = manager.newSubManager()) {
+            probs = forward(scope, new int[][] {ids}, null).get(new NDIndex("0, :-1, :")).softmax(-1).toFloatArray();
+          }
+          int v = config.vocab();
+          for (int p = 0; p < t; p++) {
+            double u = new java.util.SplittableRandom(dev.graft.tensor.spi.SeededMasks.mix(dev.graft.tensor.spi.SeededMasks.mix(seed, n), p)).nextDouble();
+            int c = 0;
+            double cum = probs[p * v];
+            while (u >= cum && c < v - 1) {
+              cum += probs[p * v + ++c];
+            }
+            targets[p] = c;
+          }
+        }
+        try (NDManager scope = manager.newSubManager()) {
+          try (ai.djl.training.GradientCollector gc = ai.djl.engine.Engine.getEngine("PyTorch").newGradientCollector()) {
+            gc.zeroGradients();
+            NDArray logp = forward(scope, new int[][] {ids}, null).get(new NDIndex("0, :-1, :")).logSoftmax(-1);
+            NDArray tg = scope.create(targets, new ai.djl.ndarray.types.Shape(t, 1)).toType(DataType.INT64, false);
+            gc.backward(logp.gather(tg, 1).sum());
+          }
+          for (java.util.Map.Entry<String, NDArray> e : named.entrySet()) {
+            NDArray g = e.getValue().getGradient();
+            float[] gv = g.toFloatArray();
+            g.close();
+            double[] a = acc.get(e.getKey());
+            for (int i = 0; i < gv.length; i++) {
+              a[i] += (double) gv[i] * gv[i];
+            }
+          }
+        }
+        progress.update(n, sequences.size(), 0, 0);
+      }
+    } finally {
+      named.values().forEach(p -> p.setRequiresGradient(false));
+    }
+    java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
+    int count = Math.max(1, n);
+    acc.forEach((k, a) -> {
+      float[] f = new float[a.length];
+      for (int i = 0; i < a.length; i++) {
+        f[i] = (float) (a[i] / count);
+      }
+      out.put(k, f);
+    });
+    return out;
+  }
+
+  /** Shapes of the model's tensors, by checkpoint name. */
+  public java.util.Map<String, Shape> shapes() {
+    java.util.Map<String, Shape> s = new java.util.LinkedHashMap<>();
+    named.forEach((k, v) -> s.put(k, Shape.of(v.getShape().getShape())));
+    return s;
   }
 
   public LlamaConfig config() {

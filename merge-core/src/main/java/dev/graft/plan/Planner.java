@@ -140,7 +140,7 @@ public final class Planner {
       if (!problems.isEmpty()) {
         return;
       }
-      plan(slices, vs, base, outDtype, fishers);
+      plan(defaultFishers(slices, fishers), vs, base, outDtype, fishers);
     }
 
     // ---------------------------------------------------------------- names, scopes, dtypes
@@ -308,6 +308,28 @@ public final class Planner {
       }
     }
 
+    /** For 'fisher': models without a 'fisher' parameter use REF.fisher.safetensors when it exists ('graft fisher' writes it there). */
+    List<Sl> defaultFishers(List<Sl> slices, Function<String, ModelView> fishers) {
+      if (!spec.name().equals("fisher")) {
+        return slices;
+      }
+      List<Sl> out = new ArrayList<>();
+      for (Sl sl : slices) {
+        List<Src> srcs = new ArrayList<>();
+        for (Src so : sl.sources()) {
+          String sibling = so.ref() + ".fisher.safetensors";
+          if (!so.params().containsKey("fisher") && fishers.apply(sibling) != null) {
+            Map<String, ParamValue> p = new java.util.LinkedHashMap<>(so.params());
+            p.put("fisher", new ParamValue.Scalar(sibling));
+            so = new Src(so.ref(), so.start(), so.end(), p, so.path());
+          }
+          srcs.add(so);
+        }
+        out.add(new Sl(srcs, sl.base(), sl.params(), sl.path()));
+      }
+      return out;
+    }
+
     // ---------------------------------------------------------------- tensors
 
     void plan(List<Sl> slices, Map<String, ModelView> vs, String recipeBase, DType outDtype, Function<String, ModelView> fishers) {
@@ -325,7 +347,8 @@ public final class Planner {
             ParamValue pv = so.params().get("fisher");
             Object raw = pv == null ? null : pv.resolve("", 0).orElse(null);
             if (raw == null) {
-              problem(so.path(), "model '" + so.ref() + "' has no 'fisher' file", "Give parameters: {fisher: path/to/fisher.safetensors} (see 'graft fisher')");
+              problem(so.path(), "model '" + so.ref() + "' has no 'fisher' file and there is no " + so.ref() + ".fisher.safetensors beside it",
+                  "Run 'graft fisher " + so.ref() + " --task TASK', or give parameters: {fisher: path/to/fisher.safetensors}");
               continue;
             }
             ModelView fv = fishers.apply(raw.toString());

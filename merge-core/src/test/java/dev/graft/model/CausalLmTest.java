@@ -175,6 +175,39 @@ class CausalLmTest {
   }
 
   @Test
+  void fisherFollowsTheGradientsStructure() {
+    Path model = write(spec(SynthArch.LLAMA), dir.resolve("f"));
+    java.util.List<int[]> seqs = java.util.List.of(new int[] {5, 9, 17, 5, 30}, new int[] {40, 41, 42});
+    try (CausalLm lm = CausalLm.load(model, Device.CPU)) {
+      var emp = lm.fisher(seqs, true, 0, Progress.NONE);
+      var sampled = lm.fisher(seqs, false, 3, Progress.NONE);
+      assertThat(emp.keySet()).containsExactlyInAnyOrderElementsOf(CausalLm.expected(lm.config()).keySet());
+      assertThat(lm.fisher(seqs, false, 3, Progress.NONE).get("lm_head.weight")).isEqualTo(sampled.get("lm_head.weight"));
+      assertThat(sampled.get("lm_head.weight")).isNotEqualTo(emp.get("lm_head.weight"));
+      float[] embed = emp.get("model.embed_tokens.weight");
+      int h = lm.config().hidden();
+      // only the rows of tokens that are read have gradients; every lm_head row gets one (softmax over the vocabulary)
+      assertThat(sumRow(embed, 9, h)).isGreaterThan(0);
+      assertThat(sumRow(embed, 42, h)).isZero(); // 42 is only ever a target, never an input
+      assertThat(sumRow(embed, 200, h)).isZero();
+      assertThat(sumRow(emp.get("lm_head.weight"), 200, h)).isGreaterThan(0);
+      for (float[] v : emp.values()) {
+        for (float x : v) {
+          assertThat(x).isGreaterThanOrEqualTo(0f);
+        }
+      }
+    }
+  }
+
+  private static double sumRow(float[] m, int row, int cols) {
+    double s = 0;
+    for (int j = 0; j < cols; j++) {
+      s += m[row * cols + j];
+    }
+    return s;
+  }
+
+  @Test
   void badConfigsAndTensorsAreReportedWithTheirFields() throws IOException {
     Path model = write(spec(SynthArch.LLAMA), dir.resolve("bad"));
     ObjectNode good = ModelConfig.read(model.resolve("config.json")).json();
