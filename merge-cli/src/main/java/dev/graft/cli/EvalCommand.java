@@ -42,8 +42,7 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, paramLabel = "FILE.json", description = "Also write the results as JSON.")
   Path output;
 
-  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE}).")
-  String device;
+  @CommandLine.Mixin DeviceOption device;
 
   @Override
   public Integer call() throws Exception {
@@ -53,7 +52,7 @@ final class EvalCommand implements Callable<Integer> {
       loaded.add(Task.read(t)); // every task is checked before the model is loaded
     }
     List<Evaluator.Report> reports = new ArrayList<>();
-    try (EvalModel m = EvalModel.load(model, Device.parse(device))) {
+    try (EvalModel m = EvalModel.load(model, device.device())) {
       for (Task t : loaded) {
         long t0 = System.nanoTime();
         reports.add(Evaluator.evaluate(m, t));

@@ -55,8 +55,7 @@ final class FisherCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Seed of sampled labels (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE}).")
-  String device;
+  @CommandLine.Mixin DeviceOption device;
 
   @Option(names = {"-q", "--quiet"}, description = "No progress line.")
   boolean quiet;
@@ -75,7 +74,7 @@ final class FisherCommand implements Callable<Integer> {
     Task t = Task.read(task);
     Path out = output != null ? output
         : model.toAbsolutePath().normalize().resolveSibling(model.toAbsolutePath().normalize().getFileName() + ".fisher.safetensors");
-    try (EvalModel m = EvalModel.load(model, Device.parse(device))) {
+    try (EvalModel m = EvalModel.load(model, device.device())) {
       if (m instanceof EvalModel.Language lm) {
         return language(lm, t, mode == null ? Classifier.FisherMode.SAMPLED : mode, out, o);
       }

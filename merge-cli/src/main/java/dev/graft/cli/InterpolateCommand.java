@@ -50,8 +50,7 @@ final class InterpolateCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "Folder for interpolation.json and .png.")
   Path out;
 
-  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE}).")
-  String device;
+  @CommandLine.Mixin DeviceOption device;
 
   @Option(names = {"-q", "--quiet"}, description = "No progress line.")
   boolean quiet;
@@ -64,7 +63,7 @@ final class InterpolateCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     Task t = Task.read(task);
     ProgressLine bar = new ProgressLine(spec.commandLine().getErr(), "interpolate", "points", quiet);
-    Interpolation.Result r = Interpolation.run(a, b, t, points, Device.parse(device), bar);
+    Interpolation.Result r = Interpolation.run(a, b, t, points, device.device(), bar);
     bar.finish();
     String metric = r.points().get(0).report().fit().metric();
     o.printf("%6s %14s %14s%n", "alpha", "fit " + metric, "held " + metric);

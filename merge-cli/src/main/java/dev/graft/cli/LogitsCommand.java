@@ -58,8 +58,7 @@ final class LogitsCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write all logits to this .safetensors file.")
   Path output;
 
-  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE}).")
-  String device;
+  @CommandLine.Mixin DeviceOption device;
 
   @Override
   public Integer call() {
@@ -67,7 +66,7 @@ final class LogitsCommand implements Callable<Integer> {
       throw new GraftCommand.UsageException("--top and --generate must be >= 0");
     }
     PrintWriter out = spec.commandLine().getOut();
-    Device dev = Device.parse(device);
+    Device dev = device.device();
     TextTokenizer tok = prompt.text != null || java.nio.file.Files.isRegularFile(model.resolve("tokenizer.json"))
         ? TextTokenizer.load(model) : null;
     try (CausalLm lm = CausalLm.load(model, dev)) {

@@ -62,8 +62,7 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation and shuffling (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE}).")
-  String device;
+  @CommandLine.Mixin DeviceOption device;
 
   @Option(names = {"-q", "--quiet"}, description = "No progress line.")
   boolean quiet;
@@ -79,7 +78,7 @@ final class TrainCommand implements Callable<Integer> {
       throw new InvalidInputException(task + ": graft train needs a classification task, found kind " + t.spec().kind());
     }
     Classifier.TrainOptions opts = new Classifier.TrainOptions(epochs, batch, lr, seed);
-    Device dev = Device.parse(device);
+    Device dev = device.device();
     Dataset fit = c.fit();
     try (Classifier m = from != null ? Classifier.load(from, dev) : Classifier.init(config(fit), seed, dev)) {
       ProgressLine bar = new ProgressLine(spec.commandLine().getErr(), "train", "steps", quiet);

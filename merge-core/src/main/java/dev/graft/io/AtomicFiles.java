@@ -12,15 +12,7 @@ public final class AtomicFiles {
 
   /** Writes {@code text} to {@code file} via {@code .NAME.partial} in the same folder (created if needed). */
   public static void writeString(Path file, String text) {
-    try {
-      Path parent = file.toAbsolutePath().getParent();
-      Files.createDirectories(parent);
-      Path tmp = parent.resolve("." + file.getFileName() + ".partial");
-      Files.writeString(tmp, text);
-      Files.move(tmp, file.toAbsolutePath(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-    }
+    writeBytes(file, text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   /** Writes bytes the same way. */

@@ -100,19 +100,7 @@ public final class CausalLm implements AutoCloseable {
    * (all problems reported at once, naming {@link Weights#origin()}).
    */
   public static CausalLm of(LlamaConfig config, Weights weights, Device device) {
-    List<String> problems = new ArrayList<>();
-    expected(config).forEach((name, shape) -> {
-      if (!weights.names().contains(name)) {
-        problems.add("missing tensor " + name + " (expected shape " + shape + ")");
-      } else if (!weights.shape(name).equals(shape)) {
-        problems.add("tensor " + name + " has shape " + weights.shape(name) + ", config.json implies " + shape);
-      }
-    });
-    if (!problems.isEmpty()) {
-      throw new InvalidInputException(weights.origin() + ": the tensors do not match config.json ("
-          + config.modelType() + "):\n  - " + String.join("\n  - ", problems.subList(0, Math.min(20, problems.size())))
-          + (problems.size() > 20 ? "\n  - ... and " + (problems.size() - 20) + " more" : ""));
-    }
+    weights.requireMatching(expected(config), "config.json (" + config.modelType() + ")");
     NDManager m = newManager(device);
     try {
       return new CausalLm(config, m, weights);

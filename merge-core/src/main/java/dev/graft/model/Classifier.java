@@ -130,18 +130,7 @@ public final class Classifier implements AutoCloseable {
 
   /** A model holding {@code weights}, checked against the config first. */
   public static Classifier of(ClassifierConfig config, Weights weights, Device device) {
-    List<String> problems = new ArrayList<>();
-    config.tensors().forEach((name, shape) -> {
-      if (!weights.names().contains(name)) {
-        problems.add("missing tensor " + name + " (expected shape " + shape + ")");
-      } else if (!weights.shape(name).equals(shape)) {
-        problems.add("tensor " + name + " has shape " + weights.shape(name) + ", config.json implies " + shape);
-      }
-    });
-    if (!problems.isEmpty()) {
-      throw new InvalidInputException(weights.origin() + ": the tensors do not match the classifier config:\n  - "
-          + String.join("\n  - ", problems));
-    }
+    weights.requireMatching(config.tensors(), "the classifier config");
     NDManager m = CausalLm.newManager(device);
     Classifier c = new Classifier(config, m);
     config.tensors().forEach((name, shape) ->

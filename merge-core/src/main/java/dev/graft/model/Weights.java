@@ -25,6 +25,26 @@ public interface Weights {
   /** Where the weights come from, for messages. */
   String origin();
 
+  /**
+   * Checks that every tensor {@code expected} names is here with its shape; reports every problem at once (the first
+   * 20), naming {@link #origin()} and {@code against} (what implies the shapes, e.g. "config.json (llama)").
+   */
+  default void requireMatching(java.util.Map<String, Shape> expected, String against) {
+    java.util.List<String> problems = new java.util.ArrayList<>();
+    expected.forEach((name, shape) -> {
+      if (!names().contains(name)) {
+        problems.add("missing tensor " + name + " (expected shape " + shape + ")");
+      } else if (!shape(name).equals(shape)) {
+        problems.add("tensor " + name + " has shape " + shape(name) + ", " + against + " implies " + shape);
+      }
+    });
+    if (!problems.isEmpty()) {
+      throw new dev.graft.InvalidInputException(origin() + ": the tensors do not match " + against + ":\n  - "
+          + String.join("\n  - ", problems.subList(0, Math.min(20, problems.size())))
+          + (problems.size() > 20 ? "\n  - ... and " + (problems.size() - 20) + " more" : ""));
+    }
+  }
+
   /** The tensors of an open checkpoint, decoded on demand. */
   static Weights of(Checkpoint checkpoint) {
     return new Weights() {

@@ -226,7 +226,7 @@ class CausalLmTest {
     rewriteConfig(model, c -> c.put("intermediate_size", 50));
     assertThatThrownBy(() -> CausalLm.load(model, Device.CPU))
         .isInstanceOf(InvalidInputException.class)
-        .hasMessageContaining("model.layers.0.mlp.gate_proj.weight has shape [48, 32], config.json implies [50, 32]");
+        .hasMessageContaining("model.layers.0.mlp.gate_proj.weight has shape [48, 32], config.json (llama) implies [50, 32]");
     rewriteConfig(model, c -> c.put("intermediate_size", 48).put("model_type", "qwen2"));
     assertThatThrownBy(() -> CausalLm.load(model, Device.CPU))
         .isInstanceOf(InvalidInputException.class)
