@@ -116,8 +116,7 @@ final class FisherCommand implements Callable<Integer> {
     }
     List<int[]> seqs = new ArrayList<>();
     for (var e : limit > 0 ? text.fit().subList(0, Math.min(limit, text.fit().size())) : text.fit()) {
-      int[] ids = lm.tokenizer().encode(dev.graft.eval.Evaluator.fullText(t.spec(), e), true);
-      seqs.add(ids.length > t.spec().maxLength() ? java.util.Arrays.copyOf(ids, t.spec().maxLength()) : ids);
+      seqs.add(dev.graft.eval.Evaluator.tokens(lm, t.spec(), e));
     }
     ProgressLine bar = new ProgressLine(spec.commandLine().getErr(), "fisher", "sequences", quiet);
     long t0 = System.nanoTime();

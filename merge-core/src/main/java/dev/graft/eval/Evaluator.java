@@ -107,8 +107,7 @@ public final class Evaluator {
     List<int[]> seqs = new ArrayList<>();
     long tokens = 0;
     for (JsonNode e : examples) {
-      int[] ids = lm.tokenizer().encode(e.get("text").asText(), true);
-      ids = ids.length > spec.maxLength() ? Arrays.copyOf(ids, spec.maxLength()) : ids;
+      int[] ids = tokens(lm, spec, e);
       seqs.add(ids);
       tokens += Math.max(0, ids.length - 1);
     }
@@ -200,6 +199,12 @@ public final class Evaluator {
       case "multiple_choice" -> e.get("context").asText() + CHOICE_DELIMITER + e.get("choices").get(e.get("answer").asInt()).asText();
       default -> (e.has("prompt") ? e.get("prompt").asText() : e.get("context").asText()) + " " + e.get("answer").asText();
     };
+  }
+
+  /** Token ids of {@link #fullText}, with special tokens, cut to the task's {@code max_length} (the start kept). */
+  public static int[] tokens(EvalModel.Language lm, TaskSpec spec, JsonNode e) {
+    int[] ids = lm.tokenizer().encode(fullText(spec, e), true);
+    return ids.length > spec.maxLength() ? Arrays.copyOf(ids, spec.maxLength()) : ids;
   }
 
   /** The answer in generated text: regex group 1, else the whole match, else the stripped text. */

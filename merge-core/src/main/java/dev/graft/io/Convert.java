@@ -129,9 +129,7 @@ public final class Convert {
           cfg.put("torch_dtype", torchName(dtype));
         }
         Path c = out.resolve("config.json");
-        Path tmp = out.resolve(".config.json.partial");
-        Files.writeString(tmp, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(cfg) + "\n");
-        Files.move(tmp, c, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.writeString(c, new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(cfg) + "\n");
         files.add(c);
       }
       for (Path aux : in.auxiliaryFiles()) {

@@ -10,11 +10,11 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import dev.graft.InvalidInputException;
+import dev.graft.backend.djl.DjlBackend;
 import dev.graft.io.Checkpoint;
 import dev.graft.tensor.Device;
 import dev.graft.tensor.Shape;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -101,7 +101,7 @@ public final class CausalLm implements AutoCloseable {
    */
   public static CausalLm of(LlamaConfig config, Weights weights, Device device) {
     weights.requireMatching(expected(config), "config.json (" + config.modelType() + ")");
-    NDManager m = newManager(device);
+    NDManager m = DjlBackend.newManager(device);
     try {
       return new CausalLm(config, m, weights);
     } catch (RuntimeException e) {
@@ -117,15 +117,6 @@ public final class CausalLm implements AutoCloseable {
           dir + ": no config.json; a language model needs one (copy it from the model the weights came from)")),
           dir.resolve("config.json").toString());
       return of(cfg, Weights.of(c), device);
-    }
-  }
-
-  static NDManager newManager(Device device) {
-    ai.djl.Device d = device.kind() == Device.Kind.CPU ? ai.djl.Device.cpu() : ai.djl.Device.gpu(device.index());
-    try {
-      return NDManager.newBaseManager(d, "PyTorch");
-    } catch (RuntimeException | LinkageError e) {
-      throw new InvalidInputException("cannot start DJL's PyTorch engine on " + device + ": " + e.getMessage(), e);
     }
   }
 
@@ -205,12 +196,7 @@ public final class CausalLm implements AutoCloseable {
           int v = config.vocab();
           for (int p = 0; p < t; p++) {
             double u = new java.util.SplittableRandom(dev.graft.tensor.spi.SeededMasks.mix(dev.graft.tensor.spi.SeededMasks.mix(seed, n), p)).nextDouble();
-            int c = 0;
-            double cum = probs[p * v];
-            while (u >= cum && c < v - 1) {
-              cum += probs[p * v + ++c];
-            }
-            targets[p] = c;
+            targets[p] = FisherMath.sample(probs, p * v, v, u);
           }
         }
         try (NDManager scope = manager.newSubManager()) {
@@ -220,31 +206,14 @@ public final class CausalLm implements AutoCloseable {
             NDArray tg = scope.create(targets, new ai.djl.ndarray.types.Shape(t, 1)).toType(DataType.INT64, false);
             gc.backward(logp.gather(tg, 1).sum());
           }
-          for (java.util.Map.Entry<String, NDArray> e : named.entrySet()) {
-            NDArray g = e.getValue().getGradient();
-            float[] gv = g.toFloatArray();
-            g.close();
-            double[] a = acc.get(e.getKey());
-            for (int i = 0; i < gv.length; i++) {
-              a[i] += (double) gv[i] * gv[i];
-            }
-          }
+          FisherMath.addSquaredGradients(named, acc, 1);
         }
         progress.update(n, sequences.size(), 0, 0);
       }
     } finally {
       named.values().forEach(p -> p.setRequiresGradient(false));
     }
-    java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
-    int count = Math.max(1, n);
-    acc.forEach((k, a) -> {
-      float[] f = new float[a.length];
-      for (int i = 0; i < a.length; i++) {
-        f[i] = (float) (a[i] / count);
-      }
-      out.put(k, f);
-    });
-    return out;
+    return FisherMath.mean(acc, Math.max(1, n));
   }
 
   /** Shapes of the model's tensors, by checkpoint name. */

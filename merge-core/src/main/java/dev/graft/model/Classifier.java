@@ -14,6 +14,7 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.InvalidInputException;
+import dev.graft.backend.djl.DjlBackend;
 import dev.graft.data.Dataset;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.Checkpoint;
@@ -25,9 +26,7 @@ import dev.graft.tensor.Shape;
 import dev.graft.tensor.spi.SeededMasks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -131,7 +130,7 @@ public final class Classifier implements AutoCloseable {
   /** A model holding {@code weights}, checked against the config first. */
   public static Classifier of(ClassifierConfig config, Weights weights, Device device) {
     weights.requireMatching(config.tensors(), "the classifier config");
-    NDManager m = CausalLm.newManager(device);
+    NDManager m = DjlBackend.newManager(device);
     Classifier c = new Classifier(config, m);
     config.tensors().forEach((name, shape) ->
         c.params.put(name, m.create(weights.floats(name), new ai.djl.ndarray.types.Shape(shape.dims()))));
@@ -256,7 +255,13 @@ public final class Classifier implements AutoCloseable {
 
   /** Predicted class probabilities {@code [n * classes]}. */
   public float[] probabilities(Dataset d) {
-    try (Prepared p = prepare(d); NDScope scope = new NDScope()) {
+    try (Prepared p = prepare(d)) {
+      return probabilities(p);
+    }
+  }
+
+  private float[] probabilities(Prepared p) {
+    try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       return logits(p.x).softmax(-1).toFloatArray();
     }
@@ -328,10 +333,24 @@ public final class Classifier implements AutoCloseable {
    * @return one array per parameter, named as the parameters
    */
   public Map<String, float[]> fisher(Dataset data, FisherMode mode, long seed, Progress progress) {
-    check(data);
+    return fisher(data, mode, seed, progress, false);
+  }
+
+  /** The autograd computation, also for MLPs (tests compare it with the batched one). */
+  Map<String, float[]> fisherByAutograd(Dataset data, FisherMode mode, long seed) {
+    return fisher(data, mode, seed, Progress.NONE, true);
+  }
+
+  private Map<String, float[]> fisher(Dataset data, FisherMode mode, long seed, Progress progress, boolean autograd) {
+    try (Prepared prepared = prepare(data)) {
+      return fisher(data, prepared, mode, seed, progress, autograd);
+    }
+  }
+
+  private Map<String, float[]> fisher(Dataset data, Prepared prepared, FisherMode mode, long seed, Progress progress, boolean autograd) {
     int n = data.size();
     int classes = config.classes();
-    float[] probs = probabilities(data);
+    float[] probs = probabilities(prepared);
     // the labels each example contributes and their weights, the same for both computations below
     int[][] labels = new int[n][];
     double[][] weights = new double[n][];
@@ -346,12 +365,7 @@ public final class Classifier implements AutoCloseable {
         }
         case SAMPLED -> {
           double u = new SplittableRandom(SeededMasks.mix(seed, i)).nextDouble();
-          int c = 0;
-          double cum = probs[i * classes];
-          while (u >= cum && c < classes - 1) {
-            cum += probs[i * classes + ++c];
-          }
-          labels[i] = new int[] {c};
+          labels[i] = new int[] {FisherMath.sample(probs, i * classes, classes, u)};
           weights[i] = new double[] {1};
         }
         default -> {
@@ -360,27 +374,19 @@ public final class Classifier implements AutoCloseable {
         }
       }
     }
-    Map<String, double[]> acc = config.channels().length == 0
-        ? mlpFisher(data, probs, labels, weights, progress) : autogradFisher(data, labels, weights, progress);
-    Map<String, float[]> out = new LinkedHashMap<>();
-    acc.forEach((k, a) -> {
-      float[] v = new float[a.length];
-      for (int i = 0; i < a.length; i++) {
-        v[i] = (float) (a[i] / n);
-      }
-      out.put(k, v);
-    });
-    return out;
+    Map<String, double[]> acc = config.channels().length == 0 && !autograd
+        ? mlpFisher(prepared, probs, labels, weights, progress) : autogradFisher(data, labels, weights, progress);
+    return FisherMath.mean(acc, n);
   }
 
   /** Per-example squared gradients of an MLP, batched: one backward sweep per label slot. */
-  private Map<String, double[]> mlpFisher(Dataset data, float[] probs, int[][] labels, double[][] weights, Progress progress) {
-    int n = data.size();
+  private Map<String, double[]> mlpFisher(Prepared p, float[] probs, int[][] labels, double[][] weights, Progress progress) {
+    int n = p.n;
     int classes = config.classes();
     int layers = config.hidden().length + 1;
     int slots = labels[0].length;
     Map<String, double[]> acc = new LinkedHashMap<>();
-    try (Prepared p = prepare(data); NDScope scope = new NDScope()) {
+    try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       NDManager m = p.scope;
       NDArray[] a = new NDArray[layers]; // inputs of each linear layer
@@ -454,15 +460,7 @@ public final class Classifier implements AutoCloseable {
               NDArray logp = logits(x).logSoftmax(-1);
               gc.backward(logp.get(0, labels[i][li]));
             }
-            for (Map.Entry<String, NDArray> p : params.entrySet()) {
-              NDArray g = p.getValue().getGradient();
-              float[] gv = g.toFloatArray();
-              g.close();
-              double[] a = acc.get(p.getKey());
-              for (int k = 0; k < gv.length; k++) {
-                a[k] += weights[i][li] * gv[k] * gv[k];
-              }
-            }
+            FisherMath.addSquaredGradients(params, acc, weights[i][li]);
           }
         }
         progress.update(i + 1, data.size(), 0, 0);
@@ -471,32 +469,6 @@ public final class Classifier implements AutoCloseable {
       params.values().forEach(p -> p.setRequiresGradient(false));
     }
     return acc;
-  }
-
-  /** The autograd computation, also for MLPs (tests compare it with the batched one). */
-  Map<String, float[]> fisherByAutograd(Dataset data, FisherMode mode, long seed) {
-    check(data);
-    int n = data.size();
-    float[] probs = probabilities(data);
-    int classes = config.classes();
-    int[][] labels = new int[n][];
-    double[][] weights = new double[n][];
-    for (int i = 0; i < n; i++) {
-      labels[i] = java.util.stream.IntStream.range(0, classes).toArray();
-      weights[i] = new double[classes];
-      for (int c = 0; c < classes; c++) {
-        weights[i][c] = mode == FisherMode.EXACT ? probs[i * classes + c] : c == data.labels()[i] ? 1 : 0;
-      }
-    }
-    Map<String, float[]> out = new LinkedHashMap<>();
-    autogradFisher(data, labels, weights, Progress.NONE).forEach((k, a) -> {
-      float[] v = new float[a.length];
-      for (int i = 0; i < a.length; i++) {
-        v[i] = (float) (a[i] / n);
-      }
-      out.put(k, v);
-    });
-    return out;
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.graft.plan;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.InvalidInputException;
 import dev.graft.internal.Names;
+import dev.graft.io.AtomicFiles;
 import dev.graft.io.Checkpoint;
 import dev.graft.io.Progress;
 import dev.graft.op.Operators;
@@ -215,20 +216,17 @@ public final class MergeRunner {
 
   private static void writeSidecars(MergePlan p, List<Recipe> recipe, Path dir, long seed) throws IOException {
     if (p.config() != null) {
-      write(dir.resolve("config.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(p.config()) + "\n");
+      AtomicFiles.writeString(dir.resolve("config.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(p.config()) + "\n");
     }
     if (p.tokenizerFrom() != null) {
       for (Path aux : p.tokenizerFrom().auxiliaryFiles()) {
         Files.copy(aux, dir.resolve(aux.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
       }
     }
-    write(dir.resolve(RECIPE_FILE), RecipeWriter.write(recipe));
-    write(dir.resolve("README.md"), ModelCard.render(p, recipe, seed));
+    AtomicFiles.writeString(dir.resolve(RECIPE_FILE), RecipeWriter.write(recipe));
+    AtomicFiles.writeString(dir.resolve("README.md"), ModelCard.render(p, recipe, seed));
   }
 
-  private static void write(Path file, String text) {
-    dev.graft.io.AtomicFiles.writeString(file, text);
-  }
 
   static void deleteTree(Path p) {
     if (!Files.exists(p)) {

@@ -1,7 +1,6 @@
 package dev.graft.recipe;
 
 import dev.graft.InvalidInputException;
-import dev.graft.internal.Names;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,12 +15,9 @@ import java.util.Set;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.common.ScalarStyle;
-import org.snakeyaml.engine.v2.exceptions.Mark;
-import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
 import org.snakeyaml.engine.v2.nodes.MappingNode;
 import org.snakeyaml.engine.v2.nodes.Node;
-import org.snakeyaml.engine.v2.nodes.NodeTuple;
 import org.snakeyaml.engine.v2.nodes.ScalarNode;
 import org.snakeyaml.engine.v2.nodes.SequenceNode;
 
@@ -73,14 +69,8 @@ public final class RecipeReader {
     try {
       LoadSettings settings = LoadSettings.builder().setLabel(file == null ? "recipe" : file).setUseMarks(true).build();
       new Compose(settings).composeAllFromString(text).forEach(docs::add);
-    } catch (MarkedYamlEngineException e) {
-      Mark m = e.getProblemMark().or(e::getContextMark).orElse(null);
-      String msg = e.getProblem() == null ? "invalid YAML" : "invalid YAML: " + e.getProblem();
-      problems.add(new Problem(file, m == null ? 0 : m.getLine() + 1, m == null ? 0 : m.getColumn() + 1, "", msg,
-          e.getContext() == null ? "" : "(" + e.getContext() + ")"));
-      throw new RecipeException(problems);
     } catch (YamlEngineException e) {
-      throw new RecipeException(List.of(new Problem(file, 0, 0, "", "invalid YAML: " + e.getMessage(), "")));
+      throw new RecipeException(List.of(YamlFields.syntaxProblem(e, file)));
     }
     if (docs.isEmpty()) {
       throw new RecipeException(List.of(new Problem(file, 0, 0, "", "the recipe is empty", "A recipe needs at least merge_method and models or slices")));
@@ -380,31 +370,7 @@ public final class RecipeReader {
 
   private Map<String, Node> mapping(Node n, String path, Set<String> allowed) {
     mark(path, n);
-    if (!(n instanceof MappingNode m)) {
-      add(n, path, "expected a mapping (key: value), found " + describe(n), "");
-      return null;
-    }
-    Map<String, Node> out = new LinkedHashMap<>();
-    for (NodeTuple t : m.getValue()) {
-      if (!(t.getKeyNode() instanceof ScalarNode ks)) {
-        add(t.getKeyNode(), path, "keys must be plain strings", "");
-        continue;
-      }
-      String k = ks.getValue();
-      String kp = path.isEmpty() ? k : path + "." + k;
-      mark(kp, t.getKeyNode());
-      if (out.containsKey(k)) {
-        add(t.getKeyNode(), kp, "duplicate key '" + k + "'", "Remove one of them");
-        continue;
-      }
-      if (allowed != null && !allowed.contains(k)) {
-        add(t.getKeyNode(), kp, "unknown key '" + k + "' (expected one of: " + String.join(", ", allowed.stream().sorted().toList()) + ")",
-            Names.didYouMean(k, allowed));
-        continue;
-      }
-      out.put(k, t.getValueNode());
-    }
-    return out;
+    return YamlFields.entries(n, path, allowed, this::add, this::mark);
   }
 
   private List<Node> sequence(Node n, String path) {

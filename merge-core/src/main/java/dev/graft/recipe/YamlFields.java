@@ -12,8 +12,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiConsumer;
 import org.snakeyaml.engine.v2.api.LoadSettings;
-import org.snakeyaml.engine.v2.composer.Composer;
+import org.snakeyaml.engine.v2.api.lowlevel.Compose;
 import org.snakeyaml.engine.v2.exceptions.Mark;
 import org.snakeyaml.engine.v2.exceptions.MarkedYamlEngineException;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
@@ -55,15 +56,9 @@ public final class YamlFields {
     Node root;
     try {
       LoadSettings settings = LoadSettings.builder().setLabel(label).setUseMarks(true).build();
-      Composer c = new Composer(settings, new org.snakeyaml.engine.v2.parser.ParserImpl(settings,
-          new org.snakeyaml.engine.v2.scanner.StreamReader(settings, text)));
-      root = c.getSingleNode().orElse(null);
-    } catch (MarkedYamlEngineException e) {
-      Mark m = e.getProblemMark().or(e::getContextMark).orElse(null);
-      throw new RecipeException(List.of(new Problem(label, m == null ? 0 : m.getLine() + 1, m == null ? 0 : m.getColumn() + 1,
-          "", "invalid YAML: " + e.getProblem(), "")), what);
+      root = new Compose(settings).composeString(text).orElse(null);
     } catch (YamlEngineException e) {
-      throw new RecipeException(List.of(new Problem(label, 0, 0, "", "invalid YAML: " + e.getMessage(), "")), what);
+      throw new RecipeException(List.of(syntaxProblem(e, label)), what);
     }
     if (root == null) {
       throw new RecipeException(List.of(new Problem(label, 0, 0, "", "the file is empty", "")), what);
@@ -93,6 +88,54 @@ public final class YamlFields {
     problems.add(new Problem(file, l.line(), l.column(), path, message, hint));
   }
 
+  /** Receives a problem found at a node. */
+  @FunctionalInterface
+  interface Sink {
+    void problem(Node n, String path, String message, String hint);
+  }
+
+  /** A YAML syntax error as a located problem. */
+  static Problem syntaxProblem(YamlEngineException e, String label) {
+    if (e instanceof MarkedYamlEngineException me) {
+      Mark m = me.getProblemMark().or(me::getContextMark).orElse(null);
+      String msg = me.getProblem() == null ? "invalid YAML" : "invalid YAML: " + me.getProblem();
+      return new Problem(label, m == null ? 0 : m.getLine() + 1, m == null ? 0 : m.getColumn() + 1, "", msg,
+          me.getContext() == null ? "" : "(" + me.getContext() + ")");
+    }
+    return new Problem(label, 0, 0, "", "invalid YAML: " + e.getMessage(), "");
+  }
+
+  /**
+   * The entries of a mapping node by key, or null (with a problem) when {@code n} is not a mapping. Keys that are not
+   * plain strings, repeated, or (when {@code allowed} is given) unknown are reported, with a did-you-mean, and left
+   * out; {@code onKey} sees the path and node of every key.
+   */
+  static Map<String, Node> entries(Node n, String path, Set<String> allowed, Sink sink, BiConsumer<String, Node> onKey) {
+    if (!(n instanceof MappingNode m)) {
+      sink.problem(n, path, "expected a mapping (key: value), found " + RecipeReader.describe(n), "");
+      return null;
+    }
+    Map<String, Node> out = new LinkedHashMap<>();
+    for (NodeTuple t : m.getValue()) {
+      if (!(t.getKeyNode() instanceof ScalarNode ks)) {
+        sink.problem(t.getKeyNode(), path, "keys must be plain strings", "");
+        continue;
+      }
+      String k = ks.getValue();
+      String kp = path.isEmpty() ? k : path + "." + k;
+      onKey.accept(kp, t.getKeyNode());
+      if (out.containsKey(k)) {
+        sink.problem(t.getKeyNode(), kp, "duplicate key '" + k + "'", "Remove one of them");
+      } else if (allowed != null && !allowed.contains(k)) {
+        sink.problem(t.getKeyNode(), kp, "unknown key '" + k + "' (expected one of: " + String.join(", ", allowed.stream().sorted().toList()) + ")",
+            Names.didYouMean(k, allowed));
+      } else {
+        out.put(k, t.getValueNode());
+      }
+    }
+    return out;
+  }
+
   /** A mapping of the file. Absent keys give the default; wrong ones record a problem and give the default. */
   public final class Obj {
     private final Node node;
@@ -102,27 +145,7 @@ public final class YamlFields {
     private Obj(Node node, String path, Set<String> allowed) {
       this.node = node;
       this.path = path;
-      Map<String, Node> e = null;
-      if (node instanceof MappingNode m) {
-        e = new LinkedHashMap<>();
-        for (NodeTuple t : m.getValue()) {
-          String k = t.getKeyNode() instanceof ScalarNode s ? s.getValue() : null;
-          String kp = key(k);
-          if (k == null) {
-            add(t.getKeyNode(), path, "keys must be plain strings", "");
-          } else if (e.containsKey(k)) {
-            add(t.getKeyNode(), kp, "duplicate key '" + k + "'", "Remove one of them");
-          } else if (allowed != null && !allowed.contains(k)) {
-            add(t.getKeyNode(), kp, "unknown key '" + k + "' (expected one of: " + String.join(", ", allowed.stream().sorted().toList()) + ")",
-                Names.didYouMean(k, allowed));
-          } else {
-            e.put(k, t.getValueNode());
-          }
-        }
-      } else {
-        add(node, path, "expected a mapping (key: value), found " + RecipeReader.describe(node), "");
-      }
-      this.entries = e;
+      this.entries = entries(node, path, allowed, YamlFields.this::add, (p, k) -> { });
     }
 
     /** The enclosing reader, for {@link YamlFields#done()}. */

@@ -52,9 +52,14 @@ public final class DjlBackend implements Backend {
 
   public DjlBackend(Device device) {
     this.device = device;
+    this.manager = newManager(device);
+  }
+
+  /** A base manager of DJL's PyTorch engine on {@code device}; an engine that cannot start is bad input (exit 2). */
+  public static NDManager newManager(Device device) {
     ai.djl.Device d = device.kind() == Device.Kind.CPU ? ai.djl.Device.cpu() : ai.djl.Device.gpu(device.index());
     try {
-      this.manager = NDManager.newBaseManager(d, "PyTorch");
+      return NDManager.newBaseManager(d, "PyTorch");
     } catch (RuntimeException | LinkageError e) {
       throw new InvalidInputException("cannot start DJL's PyTorch engine on " + device + ": " + e.getMessage(), e);
     }
