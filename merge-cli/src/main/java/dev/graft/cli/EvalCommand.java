@@ -8,8 +8,18 @@ import dev.graft.eval.Evaluator;
 import dev.graft.eval.Score;
 import dev.graft.eval.Task;
 import dev.graft.io.AtomicFiles;
+import dev.graft.op.Operators;
+import dev.graft.plan.MergeExecutor;
+import dev.graft.plan.MergePlan;
+import dev.graft.plan.MergeRunner;
+import dev.graft.plan.ModelResolver;
+import dev.graft.recipe.Recipe;
+import dev.graft.recipe.RecipeReader;
+import dev.graft.tensor.Backends;
+import dev.graft.tensor.spi.Backend;
 import dev.graft.tensor.Device;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,14 +36,16 @@ import picocli.CommandLine.Parameters;
     description = {
       "Score a model on tasks, in memory: a Graft classifier (graft_mlp, graft_cnn) or a Llama-family language",
       "model (llama, mistral, qwen2, qwen3). Every task has a fit split (what evolution optimises) and a held-out",
-      "split (never optimised on); the table shows both. -o writes the same as JSON."
+      "split (never optimised on); the table shows both. -o writes the same as JSON.",
+      "MODEL may also be a merge recipe (.yml/.yaml): the merge then runs in memory, nothing is written, and the",
+      "scores are those of the model 'graft merge' would write (tensors are rounded to the recipe's out_dtype)."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:bad input (model, task)"})
 final class EvalCommand implements Callable<Integer> {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-  @Parameters(paramLabel = "MODEL", description = "Model folder (config.json and safetensors).")
+  @Parameters(paramLabel = "MODEL", description = "Model folder (config.json and safetensors), or a merge recipe to evaluate in memory.")
   Path model;
 
   @Option(names = "--task", required = true, paramLabel = "TASK.yaml", description = "Task file; repeat for several.")
@@ -44,6 +56,12 @@ final class EvalCommand implements Callable<Integer> {
 
   @CommandLine.Mixin DeviceOption device;
 
+  @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
+      description = "With a recipe: run seed of random operators, as in graft merge (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @CommandLine.Mixin WorkOptions work;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter o = spec.commandLine().getOut();
@@ -52,12 +70,15 @@ final class EvalCommand implements Callable<Integer> {
       loaded.add(Task.read(t)); // every task is checked before the model is loaded
     }
     List<Evaluator.Report> reports = new ArrayList<>();
-    try (EvalModel m = EvalModel.load(model, device.device())) {
+    try (EvalModel m = isRecipe(model) ? mergeInMemory() : EvalModel.load(model, device.device())) {
       for (Task t : loaded) {
         long t0 = System.nanoTime();
         reports.add(Evaluator.evaluate(m, t));
         spec.commandLine().getErr().printf("evaluated %s in %.2f s%n", t.spec().name(), (System.nanoTime() - t0) / 1e9);
       }
+    }
+    if (isRecipe(model)) {
+      o.println("model: merge of " + model + " (in memory)");
     }
     o.printf("%-24s %-14s %12s %12s %8s %8s%n", "task", "metric", "fit", "held-out", "n fit", "n held");
     for (Evaluator.Report r : reports) {
@@ -87,5 +108,32 @@ final class EvalCommand implements Callable<Integer> {
     }
     o.flush();
     return 0;
+  }
+
+  static boolean isRecipe(Path p) {
+    String n = p.getFileName() == null ? "" : p.getFileName().toString();
+    return Files.isRegularFile(p) && (n.endsWith(".yml") || n.endsWith(".yaml"));
+  }
+
+  /** Validates and runs the recipe into memory, with a progress line, and builds the model from the result. */
+  private EvalModel mergeInMemory() {
+    List<Recipe> stages = RecipeReader.read(model);
+    List<MergePlan> plans = MergeRunner.prepare(stages, ModelResolver.forRecipe(model), Operators.builtIn());
+    long t0 = System.nanoTime();
+    try (Backend be = Backends.create("auto", device.device())) {
+      MergeExecutor.Options opt = new MergeExecutor.Options(be, seed, Long.MAX_VALUE, work.threads(), Runtime.getRuntime().maxMemory() / 4);
+      PrintWriter err = spec.commandLine().getErr();
+      ProgressLine[] bar = new ProgressLine[1];
+      MergeRunner.Merged merged = MergeRunner.runInMemory(plans, opt, (i, n, p) -> {
+        if (bar[0] != null) {
+          bar[0].finish();
+        }
+        bar[0] = work.progress(err, n == 1 ? "merge" : "stage " + (i + 1) + "/" + n, "tensors");
+        return bar[0];
+      });
+      bar[0].finish();
+      err.printf("merged %d tensors in memory in %.2f s%n", merged.tensors().size(), (System.nanoTime() - t0) / 1e9);
+      return EvalModel.of(merged, device.device());
+    }
   }
 }

@@ -77,6 +77,40 @@ class ModelCliTest {
     assertThat(acc[2]).as("merged vs specialists " + java.util.Arrays.toString(acc)).isGreaterThan(Math.max(acc[0], acc[1]) + 0.1);
   }
 
+  /**
+   * {@code graft eval RECIPE} merges in memory and scores exactly what {@code graft merge} would write: a random
+   * operator (seeded), bf16 output (rounded in memory as on disk), copied tensors, a tokenizer.
+   */
+  @Test
+  void evalOfARecipeInMemoryEqualsEvalOfTheWrittenMerge() throws IOException {
+    Path fam = dir.resolve("fam");
+    Run synth = CliTest.run("synth", "-q", "-o", fam.toString(), "--fine-tunes", "2", "--vocab", "300", "--hidden", "32", "--layers", "2");
+    assertThat(synth.code()).as(synth.err()).isZero();
+    Files.writeString(dir.resolve("p.jsonl"), "{\"text\": \"the quick brown fox\"}\n{\"text\": \"jumps over the lazy dog\"}\n"
+        + "{\"text\": \"pack my box with five dozen jugs\"}\n{\"text\": \"how vexingly quick daft zebras jump\"}\n");
+    Path t = task("ppl.yaml", "kind: perplexity\ndata: {path: p.jsonl}\nsplit: {fit: 0.5, seed: 3}\n");
+    Path recipe = dir.resolve("dare.yml");
+    Files.writeString(recipe, "merge_method: dare_ties\nbase_model: fam/base\nmodels:\n"
+        + "  - model: fam/ft-1\n    parameters: {weight: 0.6, density: 0.5}\n"
+        + "  - model: fam/ft-2\n    parameters: {weight: 0.4, density: 0.5}\ndtype: bfloat16\n");
+    assertThat(CliTest.run("merge", recipe.toString(), "-o", dir.resolve("merged").toString(), "-q", "--seed", "7").code()).isZero();
+    Path onDisk = dir.resolve("disk.json");
+    Path inMemory = dir.resolve("memory.json");
+    Run a = CliTest.run("eval", dir.resolve("merged").toString(), "--task", t.toString(), "-o", onDisk.toString());
+    Run b = CliTest.run("eval", recipe.toString(), "--task", t.toString(), "-o", inMemory.toString(), "--seed", "7", "-q");
+    assertThat(a.code()).as(a.err()).isZero();
+    assertThat(b.code()).as(b.err()).isZero();
+    assertThat(b.out()).contains("(in memory)");
+    assertThat(Files.exists(dir.resolve("dare"))).isFalse();
+    JsonNode x = new ObjectMapper().readTree(onDisk.toFile()).get("tasks");
+    JsonNode y = new ObjectMapper().readTree(inMemory.toFile()).get("tasks");
+    assertThat(y.toString()).isEqualTo(x.toString());
+    // A different seed draws other DARE masks, so the check above can fail.
+    Path other = dir.resolve("other.json");
+    assertThat(CliTest.run("eval", recipe.toString(), "--task", t.toString(), "-o", other.toString(), "--seed", "8", "-q").code()).isZero();
+    assertThat(new ObjectMapper().readTree(other.toFile()).get("tasks").toString()).isNotEqualTo(x.toString());
+  }
+
   private static String[] cat(String[] a, String[] b) {
     String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, r, a.length, b.length);

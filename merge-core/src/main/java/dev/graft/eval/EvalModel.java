@@ -10,6 +10,8 @@ import dev.graft.model.ClassifierConfig;
 import dev.graft.model.LlamaConfig;
 import dev.graft.model.TextTokenizer;
 import dev.graft.model.Weights;
+import dev.graft.plan.MergePlan;
+import dev.graft.plan.MergeRunner;
 import dev.graft.tensor.Device;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,13 +74,22 @@ public sealed interface EvalModel extends AutoCloseable {
 
   /** A model from weights held anywhere (e.g. a merge in memory); {@code files} holds its tokenizer, if any. */
   static EvalModel of(ModelConfig cfg, Weights weights, Path files, Device device) {
-    String where = files.resolve("config.json").toString();
+    return of(cfg, weights, files.resolve("config.json").toString(), Files.isRegularFile(files.resolve("tokenizer.json")) ? files : null, device);
+  }
+
+  /**
+   * A model from weights held anywhere.
+   *
+   * @param where where the config came from, for messages
+   * @param tokenizerDir folder holding {@code tokenizer.json}, or null for none (token-id tasks only)
+   */
+  static EvalModel of(ModelConfig cfg, Weights weights, String where, Path tokenizerDir, Device device) {
     if (ClassifierConfig.isClassifier(cfg)) {
       return new Image(Classifier.of(ClassifierConfig.of(cfg, where), weights, device));
     }
     CausalLm lm = CausalLm.of(LlamaConfig.of(cfg, where), weights, device);
     try {
-      TextTokenizer tok = Files.isRegularFile(files.resolve("tokenizer.json")) ? TextTokenizer.load(files) : null;
+      TextTokenizer tok = tokenizerDir != null ? TextTokenizer.load(tokenizerDir) : null;
       JsonNode e = cfg.json().get("eos_token_id");
       int[] eos = e == null || e.isNull() ? new int[0]
           : e.isArray() ? java.util.stream.StreamSupport.stream(e.spliterator(), false).mapToInt(JsonNode::asInt).toArray()
@@ -88,5 +99,16 @@ public sealed interface EvalModel extends AutoCloseable {
       lm.close();
       throw ex;
     }
+  }
+
+  /** The output of a merge held in memory (the same numbers as the checkpoint {@code graft merge} would write). */
+  static EvalModel of(MergeRunner.Merged merged, Device device) {
+    MergePlan p = merged.plan();
+    if (p.config() == null) {
+      throw new InvalidInputException("the merge has no config.json (its reference model " + p.output().label()
+          + " has none), so Graft cannot tell what network it is; add config.json to that model's folder");
+    }
+    return of(ModelConfig.of(p.config()), Weights.of("merge of " + java.util.Objects.requireNonNullElse(p.recipe().source().file(), "a recipe"), merged.tensors(), merged.shapes()),
+        "config.json of " + p.output().label(), merged.tokenizerDir(), device);
   }
 }

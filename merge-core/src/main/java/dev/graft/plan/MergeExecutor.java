@@ -1,18 +1,19 @@
 package dev.graft.plan;
 
 import dev.graft.io.Checkpoint;
+import dev.graft.io.DTypeCodec;
 import dev.graft.io.MappedTensor;
 import dev.graft.io.Progress;
 import dev.graft.io.SafetensorsWriter;
 import dev.graft.op.FisherMerge;
 import dev.graft.op.MergeInputs;
 import dev.graft.op.Params;
+import dev.graft.tensor.DType;
 import dev.graft.tensor.Shape;
 import dev.graft.tensor.Tensor;
 import dev.graft.tensor.TensorScope;
 import dev.graft.tensor.spi.Backend;
 import dev.graft.tensor.spi.SeededMasks;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,12 +57,91 @@ public final class MergeExecutor {
 
   private MergeExecutor() {}
 
+  /** Where merged tensors go: the output shards, or memory. Called from several worker threads at once. */
+  interface Sink {
+    /** Stores a merged tensor, computed in float32; the sink converts it to the task's output dtype. */
+    void put(TensorTask t, float[] values);
+
+    /** Stores a tensor copied unchanged from an input checkpoint; returns the bytes read. */
+    long copy(TensorTask t, Checkpoint from, String tensor);
+  }
+
   /**
    * Merges into {@code outDir} (created by the caller): the shards and, when sharded, the index.
    *
    * @param locate the checkpoint path of a model view whose root is null (an earlier stage's output)
    */
   public static Result run(MergePlan plan, Path outDir, Options o, Progress progress, Function<ModelView, Path> locate) {
+    List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+    for (TensorTask t : plan.tasks()) {
+      entries.add(new SafetensorsWriter.Entry(t.name(), t.outDtype(), t.shape()));
+    }
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put("format", "pt");
+    meta.put("merge_method", plan.recipe().mergeMethod());
+    meta.put("producer", "graft");
+    try (SafetensorsWriter w = SafetensorsWriter.create(outDir, entries, o.shardBytes(), meta)) {
+      Sink sink = new Sink() {
+        @Override
+        public void put(TensorTask t, float[] values) {
+          w.writeFloats(t.name(), 0, values, 0, values.length);
+        }
+
+        @Override
+        public long copy(TensorTask t, Checkpoint from, String tensor) {
+          try (MappedTensor m = from.map(tensor)) {
+            w.write(t.name(), 0, m.segment().asByteBuffer());
+            return m.segment().byteSize();
+          }
+        }
+      };
+      long[] io = execute(plan, o, progress, locate, sink);
+      return new Result(plan.tasks().size(), io[0], io[1], w.finish());
+    }
+  }
+
+  /**
+   * Merges into memory: every output tensor as float32 values, already rounded to its output dtype, so a model built
+   * from them computes exactly what the written checkpoint would. Keys follow the plan's order.
+   *
+   * @param locate the checkpoint path of a model view whose root is null (an earlier stage's output)
+   */
+  public static Map<String, float[]> runInMemory(MergePlan plan, Options o, Progress progress, Function<ModelView, Path> locate) {
+    Map<String, float[]> out = new java.util.concurrent.ConcurrentHashMap<>();
+    Sink sink = new Sink() {
+      @Override
+      public void put(TensorTask t, float[] values) {
+        out.put(t.name(), roundTrip(values, t.outDtype()));
+      }
+
+      @Override
+      public long copy(TensorTask t, Checkpoint from, String tensor) {
+        float[] v = from.readFloats(tensor);
+        out.put(t.name(), roundTrip(v, t.outDtype()));
+        return from.info(tensor).byteSize();
+      }
+    };
+    execute(plan, o, progress, locate, sink);
+    Map<String, float[]> ordered = new LinkedHashMap<>();
+    for (TensorTask t : plan.tasks()) {
+      ordered.put(t.name(), out.get(t.name()));
+    }
+    return ordered;
+  }
+
+  /** {@code values} as they read back after being stored as {@code dtype} (in place; the same array for F32). */
+  static float[] roundTrip(float[] values, DType dtype) {
+    if (dtype == DType.F32) {
+      return values;
+    }
+    java.lang.foreign.MemorySegment seg = java.lang.foreign.MemorySegment.ofArray(new byte[Math.toIntExact(values.length * (long) dtype.byteSize())]);
+    DTypeCodec.encode(values, 0, values.length, dtype, seg, 0);
+    DTypeCodec.decode(seg, 0, dtype, values, 0, values.length);
+    return values;
+  }
+
+  /** Runs every task into {@code sink}; returns {bytes read, bytes written}. */
+  private static long[] execute(MergePlan plan, Options o, Progress progress, Function<ModelView, Path> locate, Sink sink) {
     List<Checkpoint> cps = new ArrayList<>();
     List<Checkpoint> fishers = new ArrayList<>();
     try {
@@ -72,21 +152,12 @@ public final class MergeExecutor {
         fishers.add(Checkpoint.open(f));
       }
       Map<Integer, Double> fisherNorms = fisherNorms(plan, fishers);
-      List<SafetensorsWriter.Entry> entries = new ArrayList<>();
-      for (TensorTask t : plan.tasks()) {
-        entries.add(new SafetensorsWriter.Entry(t.name(), t.outDtype(), t.shape()));
-      }
-      Map<String, String> meta = new LinkedHashMap<>();
-      meta.put("format", "pt");
-      meta.put("merge_method", plan.recipe().mergeMethod());
-      meta.put("producer", "graft");
-      long totalBytes = entries.stream().mapToLong(SafetensorsWriter.Entry::byteSize).sum();
+      long totalBytes = plan.bytesToWrite();
       AtomicLong read = new AtomicLong();
       AtomicLong written = new AtomicLong();
       AtomicInteger done = new AtomicInteger();
       int n = plan.tasks().size();
-      try (SafetensorsWriter w = SafetensorsWriter.create(outDir, entries, o.shardBytes(), meta);
-          TensorScope root = TensorScope.root("merge")) {
+      try (TensorScope root = TensorScope.root("merge")) {
         long budget = Math.max(1, o.memoryBudget());
         int total = (int) Math.min(Integer.MAX_VALUE - 1, Math.max(1, budget >> 20));
         Semaphore memory = new Semaphore(total, true);
@@ -106,7 +177,7 @@ public final class MergeExecutor {
                 int permits = (int) Math.max(1, Math.min(total, estimate(t) >> 20));
                 memory.acquireUninterruptibly(permits);
                 try {
-                  read.addAndGet(runTask(plan, t, cps, fishers, fisherNorms, w, o, root));
+                  read.addAndGet(runTask(plan, t, cps, fishers, fisherNorms, sink, o, root));
                 } finally {
                   memory.release(permits);
                 }
@@ -135,8 +206,7 @@ public final class MergeExecutor {
         } finally {
           pool.shutdownNow();
         }
-        List<Path> files = w.finish();
-        return new Result(n, read.get(), written.get(), files);
+        return new long[] {read.get(), written.get()};
       }
     } finally {
       cps.forEach(Checkpoint::close);
@@ -165,14 +235,9 @@ public final class MergeExecutor {
 
   private static long runTask(
       MergePlan plan, TensorTask t, List<Checkpoint> cps, List<Checkpoint> fishers, Map<Integer, Double> fisherNorms,
-      SafetensorsWriter w, Options o, TensorScope root) {
+      Sink sink, Options o, TensorScope root) {
     if (t.copy() != null) {
-      Checkpoint cp = cps.get(t.copy().model());
-      try (MappedTensor m = cp.map(t.copy().tensor())) {
-        ByteBuffer b = m.segment().asByteBuffer();
-        w.write(t.name(), 0, b);
-        return m.segment().byteSize();
-      }
+      return sink.copy(t, cps.get(t.copy().model()), t.copy().tensor());
     }
     long bytes = 0;
     Backend be = o.backend();
@@ -239,8 +304,7 @@ public final class MergeExecutor {
       if (!out.shape().equals(t.shape())) {
         throw new IllegalStateException(plan.operator().spec().name() + " returned shape " + out.shape() + " for " + t.name() + ", expected " + t.shape());
       }
-      float[] res = out.toFloatArray();
-      w.writeFloats(t.name(), 0, res, 0, res.length);
+      sink.put(t, out.toFloatArray());
       return bytes;
     }
   }

@@ -214,6 +214,68 @@ public final class MergeRunner {
     }
   }
 
+  /**
+   * The last stage's output, held in memory.
+   *
+   * @param plan the last stage's plan (its {@code config()} and {@code output()} describe the model)
+   * @param tensors every output tensor as float32, rounded to its output dtype, in plan order
+   */
+  public record Merged(MergePlan plan, Map<String, float[]> tensors) {
+    /** Each tensor's shape. */
+    public Map<String, dev.graft.tensor.Shape> shapes() {
+      Map<String, dev.graft.tensor.Shape> m = new LinkedHashMap<>();
+      for (TensorTask t : plan.tasks()) {
+        m.put(t.name(), t.shape());
+      }
+      return m;
+    }
+
+    /** The folder holding the tokenizer files the merge would copy, or null. */
+    public Path tokenizerDir() {
+      return plan.output().auxiliaryFiles().stream().filter(f -> f.getFileName().toString().equals("tokenizer.json"))
+          .map(Path::getParent).findFirst().orElse(null);
+    }
+  }
+
+  /**
+   * Runs every stage and keeps the last one's output in memory (nothing is written for it); earlier stages of a
+   * multi-stage recipe are written to a temporary folder, removed at the end.
+   */
+  public static Merged runInMemory(List<MergePlan> plans, MergeExecutor.Options o, Listener listener) {
+    Path stageRoot = null;
+    Map<String, Path> written = new HashMap<>();
+    try {
+      for (int i = 0; i < plans.size(); i++) {
+        MergePlan p = plans.get(i);
+        Progress progress = listener.stage(i, plans.size(), p);
+        java.util.function.Function<ModelView, Path> locate = v -> {
+          Path w = written.get(v.label());
+          if (w == null) {
+            throw new IllegalStateException("stage '" + v.label() + "' was not written before it was used");
+          }
+          return w;
+        };
+        if (i == plans.size() - 1) {
+          return new Merged(p, MergeExecutor.runInMemory(p, o, progress, locate));
+        }
+        if (stageRoot == null) {
+          stageRoot = Files.createTempDirectory("graft-stages");
+        }
+        Path dir = Files.createDirectories(stageRoot.resolve(p.recipe().name()));
+        MergeExecutor.run(p, dir, o, progress, locate);
+        writeSidecars(p, List.of(p.recipe()), dir, o.seed());
+        written.put(p.recipe().name(), dir);
+      }
+      throw new IllegalArgumentException("no stages to run");
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing an intermediate stage: " + e.getMessage(), e);
+    } finally {
+      if (stageRoot != null) {
+        deleteTree(stageRoot);
+      }
+    }
+  }
+
   private static void writeSidecars(MergePlan p, List<Recipe> recipe, Path dir, long seed) throws IOException {
     if (p.config() != null) {
       AtomicFiles.writeString(dir.resolve("config.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(p.config()) + "\n");

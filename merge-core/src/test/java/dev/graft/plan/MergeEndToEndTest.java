@@ -5,6 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.graft.io.Checkpoint;
 import dev.graft.io.DTypeCodec;
+import dev.graft.io.Progress;
+import dev.graft.op.Operators;
+import dev.graft.recipe.Recipe;
+import dev.graft.recipe.RecipeReader;
+import dev.graft.tensor.Backends;
+import dev.graft.tensor.Device;
+import dev.graft.tensor.spi.Backend;
+import java.util.List;
 import dev.graft.op.Oracle;
 import dev.graft.recipe.RecipeException;
 import dev.graft.tensor.DType;
@@ -121,6 +129,50 @@ class MergeEndToEndTest {
     // re-running into an existing output replaces it
     MergeFixtures.merge(yaml, work, work.resolve("a"), "reference", 3);
     assertThat(weights(work.resolve("a"))).isEqualTo(a);
+  }
+
+  /** An in-memory merge (two stages, bf16 output, a random operator) holds exactly the values the written one holds. */
+  @Test
+  void inMemoryMergeEqualsTheWrittenCheckpoint() throws IOException {
+    MergeFixtures.family(work.resolve("family"), MergeFixtures.spec(DType.BF16, false, 2, 300, 32));
+    String yaml = """
+        name: mid
+        merge_method: linear
+        models:
+          - model: family/ft-1
+            parameters: {weight: 0.3}
+          - model: family/ft-2
+            parameters: {weight: 0.7}
+        dtype: float16
+        ---
+        merge_method: dare_ties
+        base_model: family/base
+        models:
+          - model: mid
+            parameters: {weight: 0.5, density: 0.4}
+          - model: family/ft-1
+            parameters: {weight: 0.5, density: 0.6}
+        dtype: bfloat16
+        """;
+    MergeFixtures.merge(yaml, work, work.resolve("disk"), "djl", 11);
+    List<Recipe> rs = RecipeReader.parse(yaml, "test.yml");
+    List<MergePlan> ps = MergeRunner.prepare(rs, MergeFixtures.resolver(work), Operators.builtIn());
+    MergeRunner.Merged m;
+    try (Backend be = Backends.create("djl", Device.CPU)) {
+      m = MergeRunner.runInMemory(ps, new MergeExecutor.Options(be, 11, 50_000, 2, 1L << 30), (i, n, p) -> Progress.NONE);
+    }
+    try (Checkpoint disk = Checkpoint.open(work.resolve("disk"))) {
+      assertThat(m.tensors().keySet()).containsExactlyInAnyOrderElementsOf(disk.tensors().keySet());
+      for (String name : disk.tensors().keySet()) {
+        assertThat(m.tensors().get(name)).as(name).containsExactly(disk.readFloats(name));
+        assertThat(m.shapes().get(name)).isEqualTo(disk.info(name).shape());
+      }
+    }
+    assertThat(m.plan().config()).isNotNull();
+    assertThat(m.tokenizerDir()).isEqualTo(work.resolve("family/base").toAbsolutePath().normalize());
+    try (var s = Files.list(work)) {
+      assertThat(s.map(x -> x.getFileName().toString())).containsExactlyInAnyOrder("family", "disk");
+    }
   }
 
   /** The bytes of every shard and the index, in name order. */
