@@ -6,11 +6,11 @@ import dev.graft.io.Checkpoint;
  * An independent, deliberately plain double-precision Llama-family forward (one sequence, no batching, no cache),
  * written from transformers' modelling code, to check {@link CausalLm} against. Slow and obvious on purpose.
  */
-final class ReferenceLlama {
+public final class ReferenceLlama {
   private final LlamaConfig c;
   private final Checkpoint w;
 
-  ReferenceLlama(LlamaConfig c, Checkpoint w) {
+  public ReferenceLlama(LlamaConfig c, Checkpoint w) {
     this.c = c;
     this.w = w;
   }
@@ -88,7 +88,7 @@ final class ReferenceLlama {
   }
 
   /** Logits {@code [length][vocab]} of one sequence. */
-  double[][] logits(int[] ids) {
+  public double[][] logits(int[] ids) {
     int h = c.hidden();
     int n = ids.length;
     int hd = c.headDim();
