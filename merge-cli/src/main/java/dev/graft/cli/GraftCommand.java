@@ -15,6 +15,7 @@ import picocli.CommandLine.Option;
     subcommands = {
       MergeCommand.class, ValidateCommand.class, OperatorsCommand.class, InspectCommand.class, ConvertCommand.class,
       SynthCommand.class, LogitsCommand.class, TrainCommand.class, EvalCommand.class, FisherCommand.class, InterpolateCommand.class,
+      AlignCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",

@@ -37,11 +37,19 @@ final class ProgressLine implements Progress {
     }
     lastDraw = now;
     double secs = Math.max(1e-9, (now - start) / 1e9);
-    double rate = bytes / secs;
-    double eta = rate > 0 ? (totalBytes - bytes) / rate : 0;
-    String line = String.format(Locale.ROOT, "%s %3d%% %d/%d %s, %s of %s, %s/s, ETA %s", label,
-        total == 0 ? 100 : done * 100 / total, done, total, unit, ByteSize.format(bytes), ByteSize.format(totalBytes),
-        ByteSize.format((long) rate), last ? "0s" : formatSecs(eta));
+    String line;
+    if (totalBytes > 0) {
+      double rate = bytes / secs;
+      double eta = rate > 0 ? (totalBytes - bytes) / rate : 0;
+      line = String.format(Locale.ROOT, "%s %3d%% %d/%d %s, %s of %s, %s/s, ETA %s", label,
+          total == 0 ? 100 : done * 100 / total, done, total, unit, ByteSize.format(bytes), ByteSize.format(totalBytes),
+          ByteSize.format((long) rate), last ? "0s" : formatSecs(eta));
+    } else {
+      // Counting units only: the ETA follows the rate of units.
+      double eta = done > 0 ? (total - done) * secs / done : 0;
+      line = String.format(Locale.ROOT, "%s %3d%% %d/%d %s, %s elapsed, ETA %s", label, total == 0 ? 100 : done * 100 / total, done, total, unit,
+          formatSecs(secs), last ? "0s" : formatSecs(eta));
+    }
     if (terminal) {
       err.print("\r" + line + "   ");
     } else {

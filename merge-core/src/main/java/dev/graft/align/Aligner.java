@@ -75,9 +75,11 @@ public final class Aligner {
    * llama, mistral, qwen2, qwen3 → {@code llama}; otherwise {@code mlp}), {@code llama}, {@code mlp}, or a YAML file.
    */
   public static PermutationSpec spec(String spec, Checkpoint reference) {
-    Map<String, Shape> shapes = WeightMatching.shapes(Weights.of(reference));
-    String where = reference.root().toString();
-    ModelConfig cfg = reference.config().orElse(null);
+    return spec(spec, reference.config().orElse(null), WeightMatching.shapes(Weights.of(reference)), reference.root().toString());
+  }
+
+  /** The spec named by {@code spec} for a model known by its config (or null) and tensor shapes. */
+  public static PermutationSpec spec(String spec, ModelConfig cfg, Map<String, Shape> shapes, String where) {
     String kind = spec;
     if (spec.equals("auto")) {
       String type = cfg == null ? "" : cfg.modelType().orElse("");
@@ -223,22 +225,13 @@ public final class Aligner {
   }
 
   static String quote(String s) {
-    return com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s).length == 0 ? "\"\""
-        : "\"" + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s)) + "\"";
+    return "\"" + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s)) + "\"";
   }
 
   static void deleteTree(Path p) {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (var s = Files.walk(p)) {
-      for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(x);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("removing " + p + ": " + e.getMessage(), e);
-    }
+    AtomicFiles.deleteTree(p);
   }
+
 
   /** Writes the permutations file atomically. */
   public static void writePermutations(Path file, Map<String, Map<String, int[]>> byModel, String reference, String spec) {

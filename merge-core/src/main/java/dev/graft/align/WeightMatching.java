@@ -103,7 +103,8 @@ public final class WeightMatching {
     return sizes;
   }
 
-  static Map<String, Shape> shapes(Weights w) {
+  /** Every tensor's shape. */
+  public static Map<String, Shape> shapes(Weights w) {
     Map<String, Shape> m = new LinkedHashMap<>();
     for (String n : w.names()) {
       m.put(n, w.shape(n));

@@ -27,4 +27,18 @@ public final class AtomicFiles {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
     }
   }
+
+  /** Removes a file or a folder and everything under it; nothing when it does not exist. */
+  public static void deleteTree(Path p) {
+    if (!java.nio.file.Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (var s = java.nio.file.Files.walk(p)) {
+      for (Path x : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.deleteIfExists(x);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("removing " + p + ": " + e.getMessage(), e);
+    }
+  }
 }

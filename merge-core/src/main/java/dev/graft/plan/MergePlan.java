@@ -29,6 +29,11 @@ public record MergePlan(
     warnings = List.copyOf(warnings);
   }
 
+  /** The same plan reading its inputs from {@code newModels} (same order, same tensors). */
+  public MergePlan withModels(List<ModelView> newModels) {
+    return new MergePlan(recipe, operator, newModels, fisherFiles, tasks, config, tokenizerFrom, output, warnings);
+  }
+
   /** Bytes of input tensors read (each input once per task). */
   public long bytesToRead() {
     long b = 0;

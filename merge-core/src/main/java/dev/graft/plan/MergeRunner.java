@@ -2,6 +2,10 @@ package dev.graft.plan;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.graft.InvalidInputException;
+import dev.graft.align.Aligner;
+import dev.graft.align.PermutationSpec;
+import dev.graft.align.WeightMatching;
+import dev.graft.model.Weights;
 import dev.graft.internal.Names;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.Checkpoint;
@@ -22,6 +26,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -39,6 +45,11 @@ public final class MergeRunner {
   /** Receives progress per stage. */
   public interface Listener {
     Progress stage(int index, int count, MergePlan plan);
+
+    /** Progress of aligning one model of a stage with an {@code align:} step. */
+    default WeightMatching.Listener aligning(String model) {
+      return WeightMatching.Listener.NONE;
+    }
   }
 
   /**
@@ -108,6 +119,13 @@ public final class MergeRunner {
         // A failed stage cannot feed later ones: stop here rather than report the consequences.
         problems.addAll(stageProblems);
         break;
+      }
+      if (r.align() != null) {
+        List<Problem> ap = checkAlign(r, p);
+        if (!ap.isEmpty()) {
+          problems.addAll(ap);
+          break;
+        }
       }
       plans.add(p);
       if (r.name() != null) {
@@ -183,14 +201,18 @@ public final class MergeRunner {
         boolean isLast = i == plans.size() - 1;
         Path dir = isLast ? tmp : stageRoot.resolve(p.recipe().name());
         Files.createDirectories(dir);
-        Progress progress = listener.stage(i, plans.size(), p);
-        last = MergeExecutor.run(p, dir, o, progress, v -> {
+        Function<ModelView, Path> locate = v -> {
           Path w = written.get(v.label());
           if (w == null) {
             throw new IllegalStateException("stage '" + v.label() + "' was not written before it was used");
           }
           return w;
-        });
+        };
+        if (p.recipe().align() != null) {
+          p = align(p, stageRoot.resolve("align-" + i), o, locate, listener);
+        }
+        Progress progress = listener.stage(i, plans.size(), p);
+        last = MergeExecutor.run(p, dir, o, progress, locate);
         writeSidecars(p, isLast ? stages : List.of(p.recipe()), dir, o.seed());
         if (p.recipe().name() != null) {
           written.put(p.recipe().name(), dir);
@@ -247,7 +269,6 @@ public final class MergeRunner {
     try {
       for (int i = 0; i < plans.size(); i++) {
         MergePlan p = plans.get(i);
-        Progress progress = listener.stage(i, plans.size(), p);
         java.util.function.Function<ModelView, Path> locate = v -> {
           Path w = written.get(v.label());
           if (w == null) {
@@ -255,6 +276,13 @@ public final class MergeRunner {
           }
           return w;
         };
+        if (p.recipe().align() != null) {
+          if (stageRoot == null) {
+            stageRoot = Files.createTempDirectory("graft-stages");
+          }
+          p = align(p, stageRoot.resolve("align-" + i), o, locate, listener);
+        }
+        Progress progress = listener.stage(i, plans.size(), p);
         if (i == plans.size() - 1) {
           return new Merged(p, MergeExecutor.runInMemory(p, o, progress, locate));
         }
@@ -276,6 +304,88 @@ public final class MergeRunner {
     }
   }
 
+  /** The spec file of an {@code align:} step, relative to the recipe's folder. */
+  private static String specOf(Recipe r) {
+    String spec = r.align().spec();
+    if (Set.of("auto", "mlp", "llama").contains(spec) || Path.of(spec).isAbsolute() || r.source().file() == null) {
+      return spec;
+    }
+    Path dir = Path.of(r.source().file()).toAbsolutePath().getParent();
+    return dir == null ? spec : dir.resolve(spec).toString();
+  }
+
+  private static ModelView alignReference(Recipe r, MergePlan p) {
+    for (ModelView v : p.models()) {
+      if (v.label().equals(r.align().reference())) {
+        return v;
+      }
+    }
+    return null;
+  }
+
+  /** Checks an {@code align:} step from headers: the reference is one of the models, the spec fits every model. */
+  static List<Problem> checkAlign(Recipe r, MergePlan p) {
+    List<Problem> out = new ArrayList<>();
+    ModelView ref = alignReference(r, p);
+    if (ref == null) {
+      List<String> labels = p.models().stream().map(ModelView::label).toList();
+      out.add(r.source().problem("align.reference", "alignment reference '" + r.align().reference() + "' is not one of this stage's models",
+          Names.didYouMean(r.align().reference(), labels).isEmpty() ? "Use one of: " + String.join(", ", labels) : Names.didYouMean(r.align().reference(), labels)));
+      return out;
+    }
+    if (!p.fisherFiles().isEmpty()) {
+      out.add(r.source().problem("align", "alignment before a Fisher merge is not supported yet (the Fisher files would need the same permutations)",
+          "Align with 'graft align' first, then compute each aligned model's Fisher with 'graft fisher'"));
+      return out;
+    }
+    try {
+      PermutationSpec spec = Aligner.spec(specOf(r), ref.config(), ref.shapes(), ref.label());
+      spec.sizes(ref.shapes(), ref.label());
+      for (ModelView v : p.models()) {
+        for (String t : spec.tensors().keySet()) {
+          TensorMeta m = v.tensors().get(t);
+          if (m == null || !m.shape().equals(ref.tensors().get(t).shape())) {
+            out.add(r.source().problem("align", "model '" + v.label() + "' cannot be aligned to '" + ref.label() + "': tensor " + t
+                + (m == null ? " is missing" : " has shape " + m.shape() + ", the reference has " + ref.tensors().get(t).shape()), "Only models of one architecture and size can be aligned"));
+            break;
+          }
+        }
+      }
+    } catch (InvalidInputException e) {
+      out.add(r.source().problem("align.spec", e.getMessage(), ""));
+    }
+    return out;
+  }
+
+  /**
+   * Runs a stage's {@code align:} step: every model but the reference is aligned to it and written under {@code
+   * work}; returns the plan reading the aligned copies.
+   */
+  static MergePlan align(MergePlan p, Path work, MergeExecutor.Options o, Function<ModelView, Path> locate, Listener listener) throws IOException {
+    Recipe r = p.recipe();
+    ModelView refView = alignReference(r, p);
+    Function<ModelView, Path> where = v -> v.root() != null ? v.root() : locate.apply(v);
+    List<ModelView> views = new ArrayList<>();
+    try (Checkpoint ref = Checkpoint.open(where.apply(refView))) {
+      PermutationSpec spec = Aligner.spec(specOf(r), ref.config().orElse(null), refView.shapes(), refView.label());
+      WeightMatching.Options wo = new WeightMatching.Options(r.align().maxSweeps(), 1e-9, o.seed(), dev.graft.tensor.Device.CPU);
+      for (int i = 0; i < p.models().size(); i++) {
+        ModelView v = p.models().get(i);
+        if (v == refView) {
+          views.add(v);
+          continue;
+        }
+        try (Checkpoint c = Checkpoint.open(where.apply(v))) {
+          WeightMatching.Result res = WeightMatching.match(spec, Weights.of(ref), Weights.of(c), wo, listener.aligning(v.label()));
+          Path dir = Files.createDirectories(work).resolve("aligned-" + i);
+          Aligner.write(c, spec, res.perms(), dir, o.shardBytes(), refView.label());
+          views.add(v.withRoot(dir));
+        }
+      }
+    }
+    return p.withModels(views);
+  }
+
   private static void writeSidecars(MergePlan p, List<Recipe> recipe, Path dir, long seed) throws IOException {
     if (p.config() != null) {
       AtomicFiles.writeString(dir.resolve("config.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(p.config()) + "\n");
@@ -291,15 +401,7 @@ public final class MergeRunner {
 
 
   static void deleteTree(Path p) {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(x);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("removing " + p + ": " + e.getMessage(), e);
-    }
+    AtomicFiles.deleteTree(p);
   }
+
 }

@@ -31,6 +31,18 @@ public record ModelView(String label, Path root, Map<String, TensorMeta> tensors
     auxiliaryFiles = List.copyOf(auxiliaryFiles);
   }
 
+  /** The same model read from another place (e.g. its aligned copy). */
+  public ModelView withRoot(Path newRoot) {
+    return new ModelView(label, newRoot, tensors, config, auxiliaryFiles);
+  }
+
+  /** Every tensor's shape. */
+  public Map<String, dev.graft.tensor.Shape> shapes() {
+    Map<String, dev.graft.tensor.Shape> m = new LinkedHashMap<>();
+    tensors.forEach((k, v) -> m.put(k, v.shape()));
+    return m;
+  }
+
   /** A view of an opened checkpoint (headers only). */
   public static ModelView of(String label, Checkpoint cp) {
     Map<String, TensorMeta> ts = new LinkedHashMap<>();

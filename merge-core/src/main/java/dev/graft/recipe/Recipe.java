@@ -36,6 +36,7 @@ public record Recipe(
     String outDtype,
     String tokenizerSource,
     String chatTemplate,
+    Align align,
     SourceInfo source) {
 
   public Recipe {
@@ -48,6 +49,16 @@ public record Recipe(
       throw new IllegalArgumentException("a recipe has either models or slices, not both");
     }
   }
+
+  /**
+   * {@code align:} — permute the models' hidden units to line up with one of them before merging.
+   *
+   * @param method {@code weight_matching}
+   * @param reference the model (as written in the recipe) the others are aligned to
+   * @param spec {@code auto}, {@code mlp}, {@code llama} or a spec file
+   * @param maxSweeps at most this many sweeps
+   */
+  public record Align(String method, String reference, String spec, int maxSweeps) {}
 
   /** One entry of {@code models:}. */
   public record InputModel(ModelRef model, Map<String, ParamValue> parameters) {
@@ -121,15 +132,15 @@ public record Recipe(
   }
 
   public Recipe withSlices(List<Slice> newSlices) {
-    return new Recipe(name, mergeMethod, baseModel, List.of(), newSlices, parameters, dtype, outDtype, tokenizerSource, chatTemplate, source);
+    return new Recipe(name, mergeMethod, baseModel, List.of(), newSlices, parameters, dtype, outDtype, tokenizerSource, chatTemplate, align, source);
   }
 
   public Recipe withParameters(Map<String, ParamValue> p) {
-    return new Recipe(name, mergeMethod, baseModel, models, slices, p, dtype, outDtype, tokenizerSource, chatTemplate, source);
+    return new Recipe(name, mergeMethod, baseModel, models, slices, p, dtype, outDtype, tokenizerSource, chatTemplate, align, source);
   }
 
   public Recipe withModels(List<InputModel> m) {
-    return new Recipe(name, mergeMethod, baseModel, m, List.of(), parameters, dtype, outDtype, tokenizerSource, chatTemplate, source);
+    return new Recipe(name, mergeMethod, baseModel, m, List.of(), parameters, dtype, outDtype, tokenizerSource, chatTemplate, align, source);
   }
 
   static Map<String, ParamValue> ordered(Map<String, ParamValue> m) {

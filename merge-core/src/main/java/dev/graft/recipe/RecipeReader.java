@@ -32,7 +32,7 @@ public final class RecipeReader {
   static final Set<String> TOP_KEYS =
       Set.of(
           "name", "merge_method", "base_model", "models", "slices", "modules", "parameters", "dtype", "out_dtype",
-          "tokenizer_source", "tokenizer", "chat_template");
+          "tokenizer_source", "tokenizer", "chat_template", "align");
   private static final Set<String> MODEL_KEYS = Set.of("model", "parameters");
   private static final Set<String> SLICE_KEYS = Set.of("sources", "base_model", "parameters");
   private static final Set<String> SOURCE_KEYS = Set.of("model", "layer_range", "parameters");
@@ -139,10 +139,39 @@ public final class RecipeReader {
       }
     }
     String chat = string(top.get("chat_template"), "chat_template");
+    Recipe.Align align = null;
+    if (top.containsKey("align")) {
+      Map<String, Node> a = mapping(top.get("align"), "align", Set.of("method", "reference", "spec", "max_sweeps"));
+      if (a != null) {
+        String m = a.containsKey("method") ? string(a.get("method"), "align.method") : "weight_matching";
+        if (m != null && !m.equals("weight_matching")) {
+          add(a.get("method"), "align.method", "unknown alignment method '" + m + "'", "Graft aligns by 'weight_matching' (Git Re-Basin)");
+        }
+        String ref = string(a.get("reference"), "align.reference");
+        if (!a.containsKey("reference")) {
+          add(top.get("align"), "align", "missing 'reference'", "Name the model the others are aligned to, as written under 'models:' or 'base_model:'");
+        }
+        String spec = a.containsKey("spec") ? string(a.get("spec"), "align.spec") : "auto";
+        int sweeps = 100;
+        if (a.containsKey("max_sweeps")) {
+          Node n = a.get("max_sweeps");
+          String v = n instanceof ScalarNode sn ? sn.getValue() : "";
+          try {
+            sweeps = Integer.parseInt(v);
+          } catch (NumberFormatException e) {
+            sweeps = 0;
+          }
+          if (sweeps < 1) {
+            add(n, "align.max_sweeps", "max_sweeps must be a positive integer, found '" + v + "'", "");
+          }
+        }
+        align = new Recipe.Align(m, ref, spec, sweeps);
+      }
+    }
     if (problems.size() > before || method == null) {
       return null;
     }
-    return new Recipe(name, method, base, models, slices, params, dtype, outDtype, tokSource, chat, new SourceInfo(file, locations));
+    return new Recipe(name, method, base, models, slices, params, dtype, outDtype, tokSource, chat, align, new SourceInfo(file, locations));
   }
 
   private List<Recipe.InputModel> models(Node n) {

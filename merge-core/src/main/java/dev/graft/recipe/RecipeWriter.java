@@ -81,6 +81,14 @@ public final class RecipeWriter {
     put(m, "out_dtype", r.outDtype());
     put(m, "tokenizer_source", r.tokenizerSource());
     put(m, "chat_template", r.chatTemplate());
+    if (r.align() != null) {
+      Map<String, Object> a = new LinkedHashMap<>();
+      a.put("method", r.align().method());
+      a.put("reference", r.align().reference());
+      a.put("spec", r.align().spec());
+      a.put("max_sweeps", r.align().maxSweeps());
+      m.put("align", a);
+    }
     return m;
   }
 
