@@ -77,6 +77,11 @@ final class SynthCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed of every draw (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--permute", description = "Also permute each fine-tune's hidden units at random (residual stream, attention heads,"
+      + " MLP units; the function is unchanged), as a test bed for 'graft align'. Writes OUT/planted-permutations.json with the"
+      + " permutations that align each fine-tune back to the base, in the format of 'graft align'.")
+  boolean permute;
+
   @CommandLine.Mixin WorkOptions work;
 
   @Override
@@ -97,6 +102,25 @@ final class SynthCommand implements Callable<Integer> {
     ProgressLine bar = work.progress(spec.commandLine().getErr(), "synth", "chunks");
     List<Path> dirs = SyntheticCheckpoints.writeFamily(s, out, n, bar);
     bar.finish();
+    if (permute) {
+      java.util.Map<String, java.util.Map<String, int[]>> planted = new java.util.LinkedHashMap<>();
+      java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed ^ 0x5DEECE66DL);
+      for (Path d : dirs.subList(1, dirs.size())) {
+        try (dev.graft.io.Checkpoint c = dev.graft.io.Checkpoint.open(d)) {
+          dev.graft.align.PermutationSpec ps = dev.graft.align.Aligner.spec("llama", c);
+          java.util.Map<String, int[]> perms = new java.util.LinkedHashMap<>();
+          java.util.Map<String, int[]> back = new java.util.LinkedHashMap<>();
+          ps.sizes(dev.graft.align.WeightMatching.shapes(dev.graft.model.Weights.of(c)), d.toString()).forEach((k, size) -> {
+            int[] q = dev.graft.align.Permuter.random(size, rnd);
+            perms.put(k, q);
+            back.put(k, dev.graft.align.Permuter.inverse(q));
+          });
+          dev.graft.align.Aligner.write(c, ps, perms, d, shardSize, "random permutation (graft synth --permute)");
+          planted.put(d.getFileName().toString(), back);
+        }
+      }
+      dev.graft.align.Aligner.writePermutations(out.resolve("planted-permutations.json"), planted, dirs.get(0).toString(), "llama");
+    }
     long bytes = s.parameterCount() * dtype.byteSize();
     o.printf("wrote %d models of %,d parameters (%s each) in %.2f s:%n", dirs.size(), s.parameterCount(), ByteSize.format(bytes),
         (System.nanoTime() - t0) / 1e9);
