@@ -87,6 +87,15 @@ public final class GraftCommand implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(commandLine().execute(args));
+    int code;
+    try {
+      code = commandLine().execute(args);
+    } catch (OutOfMemoryError e) {
+      // Not an exception, so picocli's handler does not see it: a message instead of a stack trace.
+      System.err.println("error: out of memory (" + e.getMessage() + "). Give the JVM more: GRAFT_JAVA_OPTS='-Xmx"
+          + Math.max(2, 2 * Runtime.getRuntime().maxMemory() >> 30) + "g' ./graft ..., or lower --threads / --memory where the command has them");
+      code = 1;
+    }
+    System.exit(code);
   }
 }

@@ -119,38 +119,48 @@ public final class Aligner {
           continue;
         }
         Shape s = a.shape(t);
-        float[] x = a.floats(t);
-        float[] y = b.floats(t);
         List<PermutationSpec.Axis> axes = spec.tensors().get(t);
-        float[] z = axes == null ? y : Permuter.apply(y, s, axes, perms);
-        double before = distance(x, y);
-        double after = z == y ? before : distance(x, z);
+        int[][] maps = Permuter.maps(axes, perms, -1);
+        double[] d = {0, 0}; // squared distances before, after
+        if (axes == null) {
+          WeightMatching.chunks(EMPTY, a, b, t, perms, -1, (x, y, cs) -> d[0] += squaredDistance(x, y));
+          d[1] = d[0];
+        } else {
+          WeightMatching.chunks(EMPTY, a, b, t, perms, -1, (x, y, cs) -> d[0] += squaredDistance(x, y));
+          WeightMatching.chunks(spec, a, b, t, perms, -1, (x, y, cs) -> d[1] += squaredDistance(x, y));
+        }
         double ab = Double.NaN;
         double aa = Double.NaN;
-        int[][] maps = Permuter.maps(axes, perms, -1);
         boolean permutedMatrix = axes != null && s.rank() == 2 && axes.stream().anyMatch(java.util.Objects::nonNull);
-        if (topK > 0 && permutedMatrix && Math.min(s.dim(0), s.dim(1)) > topK) {
+        if (topK > 0 && permutedMatrix && Math.min(s.dim(0), s.dim(1)) > topK && s.numel() <= SVD_LIMIT) {
           int rows = (int) s.dim(0);
           int cols = (int) s.dim(1);
-          SingularSubspaces.Top ta = SingularSubspaces.of(m, x, rows, cols, topK, POWER_ITERATIONS, 1);
-          SingularSubspaces.Top tb = SingularSubspaces.of(m, y, rows, cols, topK, POWER_ITERATIONS, 1);
+          SingularSubspaces.Top ta = SingularSubspaces.of(m, a.floats(t), rows, cols, topK, POWER_ITERATIONS, 1);
+          SingularSubspaces.Top tb = SingularSubspaces.of(m, b.floats(t), rows, cols, topK, POWER_ITERATIONS, 1);
           ab = SingularSubspaces.agreement(ta, tb, null, null);
           aa = maps == null ? ab : SingularSubspaces.agreement(ta, tb, maps[0], maps[1]);
         }
-        out.add(new TensorReport(t, before, after, ab, aa));
+        out.add(new TensorReport(t, Math.sqrt(d[0]), Math.sqrt(d[1]), ab, aa));
       }
     }
     return out;
   }
 
-  private static double distance(float[] x, float[] y) {
+  /** A spec that permutes nothing: chunks of B as stored. */
+  private static final PermutationSpec EMPTY = new PermutationSpec("none", Map.of());
+
+  /** Matrices larger than this (elements) are left out of the singular-subspace diagnostic (it needs them whole). */
+  static final long SVD_LIMIT = 16L << 20;
+
+  private static double squaredDistance(float[] x, float[] y) {
     double s = 0;
     for (int i = 0; i < x.length; i++) {
       double d = (double) x[i] - y[i];
       s += d * d;
     }
-    return Math.sqrt(s);
+    return s;
   }
+
 
   /**
    * Writes {@code model} with {@code perms} applied to {@code out}: the same tensor names, dtypes and order, sharded at
@@ -174,14 +184,29 @@ public final class Aligner {
         for (Map.Entry<String, TensorInfo> e : model.tensors().entrySet()) {
           String t = e.getKey();
           TensorInfo info = e.getValue();
-          try (MappedTensor mt = model.map(t)) {
-            List<PermutationSpec.Axis> axes = spec.tensors().get(t);
-            if (Permuter.maps(axes, perms, -1) == null) {
+          List<PermutationSpec.Axis> axes = spec.tensors().get(t);
+          int[][] maps = Permuter.maps(axes, perms, -1);
+          Shape s = info.shape();
+          int es = info.dtype().byteSize();
+          if (maps == null) {
+            try (MappedTensor mt = model.map(t)) {
               w.write(t, 0, mt.segment().asByteBuffer());
-            } else {
+            }
+            continue;
+          }
+          // Rows in ranges when the first axis does not move (embeddings), so memory stays at a chunk.
+          long rows = s.rank() >= 2 && maps[0] == null ? s.dim(0) : 1;
+          long rowSize = s.numel() / rows;
+          long per = Math.max(1, WeightMatching.CHUNK / rowSize);
+          for (long r0 = 0; r0 < rows; r0 += per) {
+            long r1 = Math.min(rows, r0 + per);
+            long[] dims = s.dims().clone();
+            if (rows > 1) {
+              dims[0] = r1 - r0;
+            }
+            try (MappedTensor mt = model.map(t, r0 * rowSize, (r1 - r0) * rowSize)) {
               byte[] bytes = mt.segment().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-              byte[] moved = Permuter.applyBytes(bytes, info.dtype().byteSize(), info.shape(), axes, perms);
-              w.write(t, 0, ByteBuffer.wrap(moved));
+              w.write(t, r0 * rowSize * es, ByteBuffer.wrap(Permuter.apply(bytes, es, Shape.of(dims), maps)));
             }
           }
         }

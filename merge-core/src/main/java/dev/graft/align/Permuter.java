@@ -118,7 +118,10 @@ public final class Permuter {
 
   /** Stored bytes ({@code elementSize} bytes per element) with {@code perms} applied, for any dtype. */
   public static byte[] applyBytes(byte[] data, int elementSize, Shape shape, List<PermutationSpec.Axis> axes, Map<String, int[]> perms) {
-    int[][] maps = maps(axes, perms, -1);
+    return apply(data, elementSize, shape, maps(axes, perms, -1));
+  }
+
+  static byte[] apply(byte[] data, int elementSize, Shape shape, int[][] maps) {
     if (maps == null) {
       return data;
     }

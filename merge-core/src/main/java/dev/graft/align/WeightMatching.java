@@ -2,6 +2,11 @@ package dev.graft.align;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import dev.graft.InvalidInputException;
 import dev.graft.backend.djl.DjlBackend;
 import dev.graft.model.Weights;
@@ -162,30 +167,74 @@ public final class WeightMatching {
     return s;
   }
 
-  /** The n × n matrix whose assignment problem gives permutation {@code p}'s best value, the others held fixed. */
-  static float[] cost(PermutationSpec spec, List<PermutationSpec.Use> uses, int n, Weights a, Weights b, Map<String, int[]> perms, NDManager parent) {
-    try (NDManager m = parent.newSubManager()) {
-      NDArray acc = null;
-      for (PermutationSpec.Use u : uses) {
-        Shape s = a.shape(u.tensor());
-        float[] wa = a.floats(u.tensor());
-        float[] wb = Permuter.applyExcept(b.floats(u.tensor()), s, spec.tensors().get(u.tensor()), perms, u.axis());
-        NDArray x = rows(m, wa, s, u.axis(), n);
-        NDArray y = rows(m, wb, s, u.axis(), n);
-        NDArray c = x.matMul(y.transpose());
-        acc = acc == null ? c : acc.addi(c);
-      }
-      return acc.toFloatArray();
+  /** Elements per chunk when a large tensor is streamed in row ranges. */
+  static final long CHUNK = 8L << 20;
+
+  /** Receives a tensor, or a range of its rows, from A and from B with permutations applied. */
+  @FunctionalInterface
+  interface Chunk {
+    void accept(float[] a, float[] b, Shape shape);
+  }
+
+  /**
+   * Calls {@code f} with tensor {@code t} of A and of B (B with every permutation but that of axis {@code skip}
+   * applied), in ranges of whole rows when the tensor is large and its first axis neither moves nor is {@code skip}
+   * (embeddings, lm_head), otherwise whole. Memory stays at a chunk whatever the vocabulary size.
+   */
+  static void chunks(PermutationSpec spec, Weights a, Weights b, String t, Map<String, int[]> perms, int skip, Chunk f) {
+    Shape s = a.shape(t);
+    int[][] maps = Permuter.maps(spec.tensors().get(t), perms, skip);
+    long numel = s.numel();
+    boolean split = s.rank() >= 2 && numel > CHUNK && skip != 0 && (maps == null || maps[0] == null);
+    if (!split) {
+      f.accept(a.floats(t), Permuter.apply(b.floats(t), s, maps), s);
+      return;
+    }
+    long rows = s.dim(0);
+    long rowSize = numel / rows;
+    long per = Math.max(1, CHUNK / rowSize);
+    for (long r0 = 0; r0 < rows; r0 += per) {
+      long r1 = Math.min(rows, r0 + per);
+      long[] dims = s.dims().clone();
+      dims[0] = r1 - r0;
+      Shape cs = Shape.of(dims);
+      int count = Math.toIntExact((r1 - r0) * rowSize);
+      f.accept(a.floats(t, r0 * rowSize, count), Permuter.apply(b.floats(t, r0 * rowSize, count), cs, maps), cs);
     }
   }
 
-  /** The tensor with {@code axis} moved first, as n rows (block × the other axes per row). */
-  private static NDArray rows(NDManager m, float[] w, Shape s, int axis, int n) {
-    long[] dims = new long[s.rank()];
-    for (int i = 0; i < dims.length; i++) {
-      dims[i] = s.dim(i);
+  /** The n × n matrix whose assignment problem gives permutation {@code p}'s best value, the others held fixed. */
+  static float[] cost(PermutationSpec spec, List<PermutationSpec.Use> uses, int n, Weights a, Weights b, Map<String, int[]> perms, NDManager parent) {
+    try (Arena arena = Arena.ofConfined(); NDManager m = parent.newSubManager()) {
+      NDArray[] acc = {null};
+      for (PermutationSpec.Use u : uses) {
+        chunks(spec, a, b, u.tensor(), perms, u.axis(), (wa, wb, s) -> {
+          try (Arena chunk = Arena.ofConfined(); NDManager cm = m.newSubManager()) {
+            NDArray x = rows(cm, chunk, wa, s, u.axis(), n);
+            NDArray y = rows(cm, chunk, wb, s, u.axis(), n);
+            NDArray c = x.matMul(y.transpose());
+            if (acc[0] == null) {
+              acc[0] = c;
+              c.attach(m);
+            } else {
+              acc[0].addi(c);
+            }
+          }
+        });
+      }
+      return acc[0].toFloatArray();
     }
-    NDArray x = m.create(w, new ai.djl.ndarray.types.Shape(dims));
+  }
+
+  /**
+   * The tensor with {@code axis} moved first, as n rows (block × the other axes per row). The data is copied into
+   * native memory of {@code arena} that the array uses in place, so it is freed when the arena closes (not when a
+   * garbage collection happens to run).
+   */
+  private static NDArray rows(NDManager m, Arena arena, float[] w, Shape s, int axis, int n) {
+    MemorySegment seg = arena.allocate((long) w.length * Float.BYTES, 64);
+    MemorySegment.copy(w, 0, seg, ValueLayout.JAVA_FLOAT, 0, w.length);
+    NDArray x = m.create(seg.asByteBuffer().order(ByteOrder.nativeOrder()), new ai.djl.ndarray.types.Shape(s.dims()), DataType.FLOAT32);
     if (axis != 0) {
       x = x.swapAxes(0, axis);
     }
@@ -194,14 +243,11 @@ public final class WeightMatching {
 
   /** Σ over the spec's tensors of ⟨A, π(B)⟩, in double precision. */
   public static double objective(PermutationSpec spec, Weights a, Weights b, Map<String, int[]> perms) {
-    double s = 0;
-    for (Map.Entry<String, List<PermutationSpec.Axis>> e : spec.tensors().entrySet()) {
-      String t = e.getKey();
-      float[] x = a.floats(t);
-      float[] y = Permuter.apply(b.floats(t), a.shape(t), e.getValue(), perms);
-      s += dot(x, y);
+    double[] s = {0};
+    for (String t : spec.tensors().keySet()) {
+      chunks(spec, a, b, t, perms, -1, (x, y, shape) -> s[0] += dot(x, y));
     }
-    return s;
+    return s[0];
   }
 
   static double dot(float[] x, float[] y) {

@@ -25,6 +25,11 @@ public interface Weights {
   /** Where the weights come from, for messages. */
   String origin();
 
+  /** Elements {@code [first, first + count)} of a tensor in row-major order (read from the file alone when mapped). */
+  default float[] floats(String name, long first, int count) {
+    return java.util.Arrays.copyOfRange(floats(name), Math.toIntExact(first), Math.toIntExact(first + count));
+  }
+
   /**
    * Checks that every tensor {@code expected} names is here with its shape; reports every problem at once (the first
    * 20), naming {@link #origin()} and {@code against} (what implies the shapes, e.g. "config.json (llama)").
@@ -62,6 +67,13 @@ public interface Weights {
       @Override
       public float[] floats(String name) {
         return checkpoint.readFloats(name);
+      }
+
+      @Override
+      public float[] floats(String name, long first, int count) {
+        try (dev.graft.io.MappedTensor m = checkpoint.map(name, first, count)) {
+          return m.toFloatArray();
+        }
       }
 
       @Override
