@@ -171,7 +171,7 @@ public final class Aligner {
     Path abs = out.toAbsolutePath().normalize();
     Path tmp = abs.resolveSibling("." + abs.getFileName() + ".graft-partial");
     try {
-      deleteTree(tmp);
+      AtomicFiles.deleteTree(tmp);
       Files.createDirectories(tmp);
       List<SafetensorsWriter.Entry> entries = new ArrayList<>();
       for (Map.Entry<String, TensorInfo> e : model.tensors().entrySet()) {
@@ -219,17 +219,11 @@ public final class Aligner {
       for (Path aux : model.auxiliaryFiles()) {
         Files.copy(aux, tmp.resolve(aux.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
       }
-      Path old = abs.resolveSibling("." + abs.getFileName() + ".graft-old");
-      deleteTree(old);
-      if (Files.exists(abs)) {
-        Files.move(abs, old, StandardCopyOption.ATOMIC_MOVE);
-      }
-      Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
-      deleteTree(old);
+      AtomicFiles.replaceDirectory(tmp, abs);
     } catch (IOException e) {
       throw new UncheckedIOException("writing " + out + ": " + e.getMessage(), e);
     } finally {
-      deleteTree(tmp);
+      AtomicFiles.deleteTree(tmp);
     }
   }
 
@@ -253,9 +247,6 @@ public final class Aligner {
     return "\"" + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s)) + "\"";
   }
 
-  static void deleteTree(Path p) {
-    AtomicFiles.deleteTree(p);
-  }
 
 
   /** Writes the permutations file atomically. */

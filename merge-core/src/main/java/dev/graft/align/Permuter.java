@@ -24,14 +24,7 @@ public final class Permuter {
 
   /** A uniformly random permutation (Fisher–Yates) from {@code rnd}. */
   public static int[] random(int n, SplittableRandom rnd) {
-    int[] p = identity(n);
-    for (int i = n - 1; i > 0; i--) {
-      int j = rnd.nextInt(i + 1);
-      int t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
-    return p;
+    return dev.graft.internal.Shuffle.permutation(n, rnd);
   }
 
   /** q with q[p[i]] = i. */
@@ -116,11 +109,7 @@ public final class Permuter {
     return out;
   }
 
-  /** Stored bytes ({@code elementSize} bytes per element) with {@code perms} applied, for any dtype. */
-  public static byte[] applyBytes(byte[] data, int elementSize, Shape shape, List<PermutationSpec.Axis> axes, Map<String, int[]> perms) {
-    return apply(data, elementSize, shape, maps(axes, perms, -1));
-  }
-
+  /** Stored bytes ({@code elementSize} bytes per element) moved by index maps, for any dtype. */
   static byte[] apply(byte[] data, int elementSize, Shape shape, int[][] maps) {
     if (maps == null) {
       return data;

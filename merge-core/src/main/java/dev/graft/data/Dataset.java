@@ -78,14 +78,6 @@ public record Dataset(String name, int[] exampleShape, float[] features, int[] l
 
   /** A seeded Fisher-Yates permutation of {@code 0..n-1}. */
   public static int[] permutation(int n, long seed) {
-    int[] p = java.util.stream.IntStream.range(0, n).toArray();
-    SplittableRandom r = new SplittableRandom(seed);
-    for (int i = n - 1; i > 0; i--) {
-      int j = r.nextInt(i + 1);
-      int t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
-    return p;
+    return dev.graft.internal.Shuffle.permutation(n, new SplittableRandom(seed));
   }
 }

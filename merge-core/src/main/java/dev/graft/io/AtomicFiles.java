@@ -41,4 +41,19 @@ public final class AtomicFiles {
       throw new java.io.UncheckedIOException("removing " + p + ": " + e.getMessage(), e);
     }
   }
+
+  /**
+   * Puts the complete folder {@code tmp} in place of {@code target} (replacing an earlier one there): the old folder is
+   * moved aside, the new one renamed into place, the old one removed — {@code target} never holds a partial result.
+   */
+  public static void replaceDirectory(Path tmp, Path target) throws java.io.IOException {
+    Path abs = target.toAbsolutePath().normalize();
+    Path old = abs.resolveSibling("." + abs.getFileName() + ".graft-old");
+    deleteTree(old);
+    if (java.nio.file.Files.exists(abs)) {
+      java.nio.file.Files.move(abs, old, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+    java.nio.file.Files.move(tmp, abs, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    deleteTree(old);
+  }
 }

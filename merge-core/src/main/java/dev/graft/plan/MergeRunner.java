@@ -218,13 +218,7 @@ public final class MergeRunner {
           written.put(p.recipe().name(), dir);
         }
       }
-      Path old = abs.resolveSibling("." + abs.getFileName() + ".graft-old");
-      deleteTree(old);
-      if (Files.exists(abs)) {
-        Files.move(abs, old, StandardCopyOption.ATOMIC_MOVE);
-      }
-      Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
-      deleteTree(old);
+      AtomicFiles.replaceDirectory(tmp, abs);
       deleteTree(stageRoot);
       List<Path> files = last.files().stream().map(f -> abs.resolve(f.getFileName())).toList();
       return new MergeExecutor.Result(last.tensors(), last.bytesRead(), last.bytesWritten(), files);
