@@ -90,6 +90,11 @@ public final class Aligner {
         if (cfg == null) {
           throw new InvalidInputException(where + " has no config.json; the llama spec reads sizes from it (hidden_size, heads, layers)");
         }
+        String type = cfg.modelType().orElse("(none)");
+        if (!Set.of("llama", "mistral", "qwen2", "qwen3").contains(type)) {
+          throw new InvalidInputException("the llama spec is for model_type llama, mistral, qwen2 or qwen3; " + where + " is " + type
+              + ". Use --spec auto (or mlp, or a spec file)");
+        }
         return PermutationSpec.llama(LlamaConfig.of(cfg, where + "/config.json"));
       }
       case "mlp" -> {

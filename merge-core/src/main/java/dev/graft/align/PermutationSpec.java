@@ -308,7 +308,7 @@ public record PermutationSpec(String name, Map<String, List<Axis>> tensors) {
     try {
       root = new Compose(LoadSettings.builder().setLabel(label).setUseMarks(true).build()).composeString(text).orElse(null);
     } catch (YamlEngineException e) {
-      throw new RecipeException(List.of(new Problem(label, 0, 0, "", "invalid YAML: " + e.getMessage(), "")), "permutation spec");
+      throw new RecipeException(List.of(dev.graft.recipe.YamlFields.syntaxProblem(e, label)), "permutation spec");
     }
     Map<String, List<Axis>> m = new LinkedHashMap<>();
     Node tensors = null;

@@ -95,7 +95,7 @@ public final class YamlFields {
   }
 
   /** A YAML syntax error as a located problem. */
-  static Problem syntaxProblem(YamlEngineException e, String label) {
+  public static Problem syntaxProblem(YamlEngineException e, String label) {
     if (e instanceof MarkedYamlEngineException me) {
       Mark m = me.getProblemMark().or(me::getContextMark).orElse(null);
       String msg = me.getProblem() == null ? "invalid YAML" : "invalid YAML: " + me.getProblem();
