@@ -73,8 +73,7 @@ final class AlignCommand implements Callable<Integer> {
       description = "Maximum bytes per output shard (default: ${DEFAULT-VALUE}).")
   long shardSize;
 
-  @Option(names = {"-q", "--quiet"}, description = "No progress line.")
-  boolean quiet;
+  @CommandLine.Mixin QuietOption quiet;
 
   @CommandLine.Mixin DeviceOption device;
 
@@ -127,7 +126,7 @@ final class AlignCommand implements Callable<Integer> {
       for (Map.Entry<String, Checkpoint> e : byName.entrySet()) {
         long t0 = System.nanoTime();
         ProgressLine[] bar = {null};
-        Aligner.Report r = Aligner.align(ps, a, Weights.of(e.getValue()), opt, topK, sweepProgress(err, e.getKey(), quiet, bar));
+        Aligner.Report r = Aligner.align(ps, a, Weights.of(e.getValue()), opt, topK, ProgressLine.perSweep(err, e.getKey(), quiet, bar));
         if (bar[0] != null) {
           bar[0].finish();
         }
@@ -151,21 +150,6 @@ final class AlignCommand implements Callable<Integer> {
     } finally {
       open.forEach(Checkpoint::close);
     }
-  }
-
-  /** A progress line per sweep ("align MODEL sweep N"), kept in {@code bar[0]} so the caller can finish it. */
-  static WeightMatching.Listener sweepProgress(PrintWriter err, String model, boolean quiet, ProgressLine[] bar) {
-    int[] shown = {0};
-    return (sweep, done, total, perm) -> {
-      if (sweep != shown[0]) {
-        if (bar[0] != null) {
-          bar[0].finish();
-        }
-        bar[0] = new ProgressLine(err, "align " + model + " sweep " + sweep, "permutations", quiet);
-        shown[0] = sweep;
-      }
-      bar[0].update(done, total, 0, 0);
-    };
   }
 
   private static void writeReport(Path file, Map<String, Aligner.Report> reports, Map<String, Double> seconds) throws Exception {

@@ -17,7 +17,6 @@ import dev.graft.recipe.Recipe;
 import dev.graft.recipe.RecipeReader;
 import dev.graft.tensor.Backends;
 import dev.graft.tensor.spi.Backend;
-import dev.graft.tensor.Device;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -124,13 +123,7 @@ final class EvalCommand implements Callable<Integer> {
       MergeExecutor.Options opt = new MergeExecutor.Options(be, seed, Long.MAX_VALUE, work.threads(), Runtime.getRuntime().maxMemory() / 4);
       PrintWriter err = spec.commandLine().getErr();
       ProgressLine[] bar = new ProgressLine[1];
-      MergeRunner.Merged merged = MergeRunner.runInMemory(plans, opt, (i, n, p) -> {
-        if (bar[0] != null) {
-          bar[0].finish();
-        }
-        bar[0] = work.progress(err, n == 1 ? "merge" : "stage " + (i + 1) + "/" + n, "tensors");
-        return bar[0];
-      });
+      MergeRunner.Merged merged = MergeRunner.runInMemory(plans, opt, work.mergeProgress(err, bar));
       bar[0].finish();
       err.printf("merged %d tensors in memory in %.2f s%n", merged.tensors().size(), (System.nanoTime() - t0) / 1e9);
       return EvalModel.of(merged, device.device());

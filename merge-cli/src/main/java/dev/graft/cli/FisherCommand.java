@@ -6,7 +6,6 @@ import dev.graft.eval.Task;
 import dev.graft.io.SafetensorsWriter;
 import dev.graft.model.Classifier;
 import dev.graft.tensor.DType;
-import dev.graft.tensor.Device;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,8 +56,7 @@ final class FisherCommand implements Callable<Integer> {
 
   @CommandLine.Mixin DeviceOption device;
 
-  @Option(names = {"-q", "--quiet"}, description = "No progress line.")
-  boolean quiet;
+  @CommandLine.Mixin QuietOption quiet;
 
   @Override
   public Integer call() {
@@ -84,7 +82,7 @@ final class FisherCommand implements Callable<Integer> {
       }
       mode = mode == null ? Classifier.FisherMode.EXACT : mode;
       var data = limit > 0 ? c.fit().limit(limit) : c.fit();
-      ProgressLine bar = new ProgressLine(spec.commandLine().getErr(), "fisher", "examples", quiet);
+      ProgressLine bar = quiet.progress(spec.commandLine().getErr(), "fisher", "examples");
       long t0 = System.nanoTime();
       Map<String, float[]> f = img.model().fisher(data, mode, seed, bar);
       bar.finish();
@@ -118,7 +116,7 @@ final class FisherCommand implements Callable<Integer> {
     for (var e : limit > 0 ? text.fit().subList(0, Math.min(limit, text.fit().size())) : text.fit()) {
       seqs.add(dev.graft.eval.Evaluator.tokens(lm, t.spec(), e));
     }
-    ProgressLine bar = new ProgressLine(spec.commandLine().getErr(), "fisher", "sequences", quiet);
+    ProgressLine bar = quiet.progress(spec.commandLine().getErr(), "fisher", "sequences");
     long t0 = System.nanoTime();
     Map<String, float[]> f = lm.model().fisher(seqs, mode == Classifier.FisherMode.EMPIRICAL, seed, bar);
     bar.finish();

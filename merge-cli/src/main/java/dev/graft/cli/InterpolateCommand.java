@@ -13,7 +13,6 @@ import dev.graft.eval.Score;
 import dev.graft.eval.Task;
 import dev.graft.io.AtomicFiles;
 import dev.graft.report.LinePlot;
-import dev.graft.tensor.Device;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,8 +57,7 @@ final class InterpolateCommand implements Callable<Integer> {
 
   @CommandLine.Mixin DeviceOption device;
 
-  @Option(names = {"-q", "--quiet"}, description = "No progress line.")
-  boolean quiet;
+  @CommandLine.Mixin QuietOption quiet;
 
   @Override
   public Integer call() throws Exception {
@@ -76,7 +74,7 @@ final class InterpolateCommand implements Callable<Integer> {
           PermutationSpec ps = Aligner.spec("auto", ca);
           ProgressLine[] bar = {null};
           report = Aligner.align(ps, Weights.of(ca), Weights.of(cb), WeightMatching.Options.defaults(), 0,
-              AlignCommand.sweepProgress(spec.commandLine().getErr(), b.getFileName().toString(), quiet, bar));
+              ProgressLine.perSweep(spec.commandLine().getErr(), b.getFileName().toString(), quiet, bar));
           if (bar[0] != null) {
             bar[0].finish();
           }
@@ -84,12 +82,12 @@ final class InterpolateCommand implements Callable<Integer> {
           Aligner.write(cb, ps, report.matching().perms(), bAligned, Long.MAX_VALUE, a.toString());
         }
       }
-      ProgressLine bar = new ProgressLine(spec.commandLine().getErr(), "interpolate", "points", quiet);
+      ProgressLine bar = quiet.progress(spec.commandLine().getErr(), "interpolate", "points");
       Interpolation.Result r = Interpolation.run(a, b, t, points, device.device(), bar);
       bar.finish();
       Interpolation.Result ra = null;
       if (bAligned != null) {
-        ProgressLine bar2 = new ProgressLine(spec.commandLine().getErr(), "interpolate aligned", "points", quiet);
+        ProgressLine bar2 = quiet.progress(spec.commandLine().getErr(), "interpolate aligned", "points");
         ra = Interpolation.run(a, bAligned, t, points, device.device(), bar2);
         bar2.finish();
       }

@@ -92,22 +92,7 @@ final class MergeCommand implements Callable<Integer> {
     try (Backend be = Backends.create(backend, dev)) {
       MergeExecutor.Options opt = new MergeExecutor.Options(be, seed, shardSize, threads, budget);
       ProgressLine[] bar = new ProgressLine[1];
-      MergeExecutor.Result r = MergeRunner.run(plans, stages, out, opt, new MergeRunner.Listener() {
-        @Override
-        public dev.graft.io.Progress stage(int i, int n, MergePlan p) {
-          if (bar[0] != null) {
-            bar[0].finish();
-          }
-          String label = n == 1 ? "merge" : "stage " + (i + 1) + "/" + n + (p.recipe().name() == null ? "" : " " + p.recipe().name());
-          bar[0] = work.progress(err, label, "tensors");
-          return bar[0];
-        }
-
-        @Override
-        public dev.graft.align.WeightMatching.Listener aligning(String model) {
-          return AlignCommand.sweepProgress(err, model, work.quiet, bar);
-        }
-      });
+      MergeExecutor.Result r = MergeRunner.run(plans, stages, out, opt, work.mergeProgress(err, bar));
       bar[0].finish();
       double secs = (System.nanoTime() - t0) / 1e9;
       o.printf(Locale.ROOT, "merged %d tensors (%s read, %s written) with %s on %s in %.2f s into %s%n", r.tensors(),

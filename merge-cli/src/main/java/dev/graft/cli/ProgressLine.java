@@ -67,6 +67,21 @@ final class ProgressLine implements Progress {
     }
   }
 
+  /** A line per sweep of weight matching ("align MODEL sweep N"), kept in {@code bar[0]} so the caller can finish it. */
+  static dev.graft.align.WeightMatching.Listener perSweep(PrintWriter err, String model, QuietOption quiet, ProgressLine[] bar) {
+    int[] shown = {0};
+    return (sweep, done, total, perm) -> {
+      if (sweep != shown[0]) {
+        if (bar[0] != null) {
+          bar[0].finish();
+        }
+        bar[0] = quiet.progress(err, "align " + model + " sweep " + sweep, "permutations");
+        shown[0] = sweep;
+      }
+      bar[0].update(done, total, 0, 0);
+    };
+  }
+
   static String formatSecs(double s) {
     if (s < 60) {
       return String.format(Locale.ROOT, "%.0fs", s);

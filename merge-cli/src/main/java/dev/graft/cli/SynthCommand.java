@@ -1,17 +1,26 @@
 package dev.graft.cli;
 
+import dev.graft.align.Aligner;
+import dev.graft.align.PermutationSpec;
+import dev.graft.align.Permuter;
+import dev.graft.align.WeightMatching;
 import dev.graft.io.ByteSize;
+import dev.graft.io.Checkpoint;
+import dev.graft.model.Weights;
 import dev.graft.synth.SynthArch;
 import dev.graft.synth.SynthSpec;
 import dev.graft.synth.SyntheticCheckpoints;
 import dev.graft.tensor.DType;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code graft synth}: deterministic Llama-shaped checkpoint families. */
 @Command(
@@ -103,23 +112,23 @@ final class SynthCommand implements Callable<Integer> {
     List<Path> dirs = SyntheticCheckpoints.writeFamily(s, out, n, bar);
     bar.finish();
     if (permute) {
-      java.util.Map<String, java.util.Map<String, int[]>> planted = new java.util.LinkedHashMap<>();
-      java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed ^ 0x5DEECE66DL);
+      Map<String, Map<String, int[]>> planted = new LinkedHashMap<>();
+      SplittableRandom rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
       for (Path d : dirs.subList(1, dirs.size())) {
-        try (dev.graft.io.Checkpoint c = dev.graft.io.Checkpoint.open(d)) {
-          dev.graft.align.PermutationSpec ps = dev.graft.align.Aligner.spec("llama", c);
-          java.util.Map<String, int[]> perms = new java.util.LinkedHashMap<>();
-          java.util.Map<String, int[]> back = new java.util.LinkedHashMap<>();
-          ps.sizes(dev.graft.align.WeightMatching.shapes(dev.graft.model.Weights.of(c)), d.toString()).forEach((k, size) -> {
-            int[] q = dev.graft.align.Permuter.random(size, rnd);
+        try (Checkpoint c = Checkpoint.open(d)) {
+          PermutationSpec ps = Aligner.spec("llama", c);
+          Map<String, int[]> perms = new LinkedHashMap<>();
+          Map<String, int[]> back = new LinkedHashMap<>();
+          ps.sizes(WeightMatching.shapes(Weights.of(c)), d.toString()).forEach((k, size) -> {
+            int[] q = Permuter.random(size, rnd);
             perms.put(k, q);
-            back.put(k, dev.graft.align.Permuter.inverse(q));
+            back.put(k, Permuter.inverse(q));
           });
-          dev.graft.align.Aligner.write(c, ps, perms, d, shardSize, "random permutation (graft synth --permute)");
+          Aligner.write(c, ps, perms, d, shardSize, "random permutation (graft synth --permute)");
           planted.put(d.getFileName().toString(), back);
         }
       }
-      dev.graft.align.Aligner.writePermutations(out.resolve("planted-permutations.json"), planted, dirs.get(0).toString(), "llama");
+      Aligner.writePermutations(out.resolve("planted-permutations.json"), planted, dirs.get(0).toString(), "llama");
     }
     long bytes = s.parameterCount() * dtype.byteSize();
     o.printf("wrote %d models of %,d parameters (%s each) in %.2f s:%n", dirs.size(), s.parameterCount(), ByteSize.format(bytes),

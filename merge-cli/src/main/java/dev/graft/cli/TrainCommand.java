@@ -64,8 +64,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @CommandLine.Mixin DeviceOption device;
 
-  @Option(names = {"-q", "--quiet"}, description = "No progress line.")
-  boolean quiet;
+  @CommandLine.Mixin QuietOption quiet;
 
   @Override
   public Integer call() {
@@ -81,7 +80,7 @@ final class TrainCommand implements Callable<Integer> {
     Device dev = device.device();
     Dataset fit = c.fit();
     try (Classifier m = from != null ? Classifier.load(from, dev) : Classifier.init(config(fit), seed, dev)) {
-      ProgressLine bar = new ProgressLine(spec.commandLine().getErr(), "train", "steps", quiet);
+      ProgressLine bar = quiet.progress(spec.commandLine().getErr(), "train", "steps");
       long t0 = System.nanoTime();
       List<Classifier.Metrics> h = m.train(fit, opts, bar);
       bar.finish();

@@ -24,7 +24,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** Aligns models to a reference: picks the spec, runs weight matching, measures, writes the aligned checkpoints. */
 public final class Aligner {
@@ -83,7 +82,7 @@ public final class Aligner {
     String kind = spec;
     if (spec.equals("auto")) {
       String type = cfg == null ? "" : cfg.modelType().orElse("");
-      kind = Set.of("llama", "mistral", "qwen2", "qwen3").contains(type) ? "llama" : "mlp";
+      kind = LlamaConfig.SUPPORTED.contains(type) ? "llama" : "mlp";
     }
     switch (kind) {
       case "llama" -> {
@@ -91,7 +90,7 @@ public final class Aligner {
           throw new InvalidInputException(where + " has no config.json; the llama spec reads sizes from it (hidden_size, heads, layers)");
         }
         String type = cfg.modelType().orElse("(none)");
-        if (!Set.of("llama", "mistral", "qwen2", "qwen3").contains(type)) {
+        if (!LlamaConfig.SUPPORTED.contains(type)) {
           throw new InvalidInputException("the llama spec is for model_type llama, mistral, qwen2 or qwen3; " + where + " is " + type
               + ". Use --spec auto (or mlp, or a spec file)");
         }
@@ -127,13 +126,11 @@ public final class Aligner {
         List<PermutationSpec.Axis> axes = spec.tensors().get(t);
         int[][] maps = Permuter.maps(axes, perms, -1);
         double[] d = {0, 0}; // squared distances before, after
-        if (axes == null) {
-          WeightMatching.chunks(EMPTY, a, b, t, perms, -1, (x, y, cs) -> d[0] += squaredDistance(x, y));
-          d[1] = d[0];
-        } else {
-          WeightMatching.chunks(EMPTY, a, b, t, perms, -1, (x, y, cs) -> d[0] += squaredDistance(x, y));
-          WeightMatching.chunks(spec, a, b, t, perms, -1, (x, y, cs) -> d[1] += squaredDistance(x, y));
-        }
+        WeightMatching.chunks(spec, a, b, t, perms, -1, (x, y, z, cs) -> {
+          double before = squaredDistance(x, y);
+          d[0] += before;
+          d[1] += z == y ? before : squaredDistance(x, z); // z is y itself when nothing moves
+        });
         double ab = Double.NaN;
         double aa = Double.NaN;
         boolean permutedMatrix = axes != null && s.rank() == 2 && axes.stream().anyMatch(java.util.Objects::nonNull);
@@ -150,9 +147,6 @@ public final class Aligner {
     }
     return out;
   }
-
-  /** A spec that permutes nothing: chunks of B as stored. */
-  private static final PermutationSpec EMPTY = new PermutationSpec("none", Map.of());
 
   /** Matrices larger than this (elements) are left out of the singular-subspace diagnostic (it needs them whole). */
   static final long SVD_LIMIT = 16L << 20;

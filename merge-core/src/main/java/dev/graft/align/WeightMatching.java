@@ -92,20 +92,28 @@ public final class WeightMatching {
    * @throws InvalidInputException naming every problem
    */
   public static Map<String, Integer> check(PermutationSpec spec, Weights a, Weights b) {
-    Map<String, Integer> sizes = spec.sizes(shapes(a), a.origin());
-    List<String> problems = new ArrayList<>();
-    for (String t : spec.tensors().keySet()) {
-      if (!b.names().contains(t)) {
-        problems.add(t + " is missing");
-      } else if (!b.shape(t).equals(a.shape(t))) {
-        problems.add(t + " has shape " + b.shape(t) + ", the reference has " + a.shape(t));
-      }
-    }
+    Map<String, Shape> ref = shapes(a);
+    Map<String, Integer> sizes = spec.sizes(ref, a.origin());
+    List<String> problems = mismatches(spec, ref, shapes(b));
     if (!problems.isEmpty()) {
       throw new InvalidInputException(b.origin() + " cannot be aligned to " + a.origin() + ":\n  " + String.join("\n  ", problems)
           + "\nModels can only be aligned when they have the same architecture and sizes");
     }
     return sizes;
+  }
+
+  /** The spec's tensors that {@code model} lacks or holds in another shape than {@code reference}, one line each. */
+  public static List<String> mismatches(PermutationSpec spec, Map<String, Shape> reference, Map<String, Shape> model) {
+    List<String> problems = new ArrayList<>();
+    for (String t : spec.tensors().keySet()) {
+      Shape m = model.get(t);
+      if (m == null) {
+        problems.add(t + " is missing");
+      } else if (!m.equals(reference.get(t))) {
+        problems.add(t + " has shape " + m + ", the reference has " + reference.get(t));
+      }
+    }
+    return problems;
   }
 
   /** Every tensor's shape. */
@@ -170,10 +178,10 @@ public final class WeightMatching {
   /** Elements per chunk when a large tensor is streamed in row ranges. */
   static final long CHUNK = 8L << 20;
 
-  /** Receives a tensor, or a range of its rows, from A and from B with permutations applied. */
+  /** Receives a tensor, or a range of its rows, from A, from B as stored, and from B with permutations applied. */
   @FunctionalInterface
   interface Chunk {
-    void accept(float[] a, float[] b, Shape shape);
+    void accept(float[] a, float[] b, float[] permutedB, Shape shape);
   }
 
   /**
@@ -187,7 +195,8 @@ public final class WeightMatching {
     long numel = s.numel();
     boolean split = s.rank() >= 2 && numel > CHUNK && skip != 0 && (maps == null || maps[0] == null);
     if (!split) {
-      f.accept(a.floats(t), Permuter.apply(b.floats(t), s, maps), s);
+      float[] y = b.floats(t);
+      f.accept(a.floats(t), y, Permuter.apply(y, s, maps), s);
       return;
     }
     long rows = s.dim(0);
@@ -199,7 +208,8 @@ public final class WeightMatching {
       dims[0] = r1 - r0;
       Shape cs = Shape.of(dims);
       int count = Math.toIntExact((r1 - r0) * rowSize);
-      f.accept(a.floats(t, r0 * rowSize, count), Permuter.apply(b.floats(t, r0 * rowSize, count), cs, maps), cs);
+      float[] y = b.floats(t, r0 * rowSize, count);
+      f.accept(a.floats(t, r0 * rowSize, count), y, Permuter.apply(y, cs, maps), cs);
     }
   }
 
@@ -208,7 +218,7 @@ public final class WeightMatching {
     try (Arena arena = Arena.ofConfined(); NDManager m = parent.newSubManager()) {
       NDArray[] acc = {null};
       for (PermutationSpec.Use u : uses) {
-        chunks(spec, a, b, u.tensor(), perms, u.axis(), (wa, wb, s) -> {
+        chunks(spec, a, b, u.tensor(), perms, u.axis(), (wa, raw, wb, s) -> {
           try (Arena chunk = Arena.ofConfined(); NDManager cm = m.newSubManager()) {
             NDArray x = rows(cm, chunk, wa, s, u.axis(), n);
             NDArray y = rows(cm, chunk, wb, s, u.axis(), n);
@@ -245,7 +255,7 @@ public final class WeightMatching {
   public static double objective(PermutationSpec spec, Weights a, Weights b, Map<String, int[]> perms) {
     double[] s = {0};
     for (String t : spec.tensors().keySet()) {
-      chunks(spec, a, b, t, perms, -1, (x, y, shape) -> s[0] += dot(x, y));
+      chunks(spec, a, b, t, perms, -1, (x, raw, y, shape) -> s[0] += dot(x, y));
     }
     return s[0];
   }

@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -194,6 +193,7 @@ public final class MergeRunner {
     deleteTree(tmp);
     deleteTree(stageRoot);
     Map<String, Path> written = new HashMap<>();
+    Function<ModelView, Path> locate = written(written);
     try {
       MergeExecutor.Result last = null;
       for (int i = 0; i < plans.size(); i++) {
@@ -201,13 +201,6 @@ public final class MergeRunner {
         boolean isLast = i == plans.size() - 1;
         Path dir = isLast ? tmp : stageRoot.resolve(p.recipe().name());
         Files.createDirectories(dir);
-        Function<ModelView, Path> locate = v -> {
-          Path w = written.get(v.label());
-          if (w == null) {
-            throw new IllegalStateException("stage '" + v.label() + "' was not written before it was used");
-          }
-          return w;
-        };
         if (p.recipe().align() != null) {
           p = align(p, stageRoot.resolve("align-" + i), o, locate, listener);
         }
@@ -228,6 +221,17 @@ public final class MergeRunner {
       deleteTree(tmp);
       deleteTree(stageRoot);
     }
+  }
+
+  /** Where an earlier stage's output was written, by the stage's name. */
+  private static Function<ModelView, Path> written(Map<String, Path> written) {
+    return v -> {
+      Path w = written.get(v.label());
+      if (w == null) {
+        throw new IllegalStateException("stage '" + v.label() + "' was not written before it was used");
+      }
+      return w;
+    };
   }
 
   /**
@@ -260,28 +264,19 @@ public final class MergeRunner {
   public static Merged runInMemory(List<MergePlan> plans, MergeExecutor.Options o, Listener listener) {
     Path stageRoot = null;
     Map<String, Path> written = new HashMap<>();
+    Function<ModelView, Path> locate = written(written);
     try {
+      if (plans.size() > 1 || plans.stream().anyMatch(p -> p.recipe().align() != null)) {
+        stageRoot = Files.createTempDirectory("graft-stages");
+      }
       for (int i = 0; i < plans.size(); i++) {
         MergePlan p = plans.get(i);
-        java.util.function.Function<ModelView, Path> locate = v -> {
-          Path w = written.get(v.label());
-          if (w == null) {
-            throw new IllegalStateException("stage '" + v.label() + "' was not written before it was used");
-          }
-          return w;
-        };
         if (p.recipe().align() != null) {
-          if (stageRoot == null) {
-            stageRoot = Files.createTempDirectory("graft-stages");
-          }
           p = align(p, stageRoot.resolve("align-" + i), o, locate, listener);
         }
         Progress progress = listener.stage(i, plans.size(), p);
         if (i == plans.size() - 1) {
           return new Merged(p, MergeExecutor.runInMemory(p, o, progress, locate));
-        }
-        if (stageRoot == null) {
-          stageRoot = Files.createTempDirectory("graft-stages");
         }
         Path dir = Files.createDirectories(stageRoot.resolve(p.recipe().name()));
         MergeExecutor.run(p, dir, o, progress, locate);
@@ -336,13 +331,10 @@ public final class MergeRunner {
       PermutationSpec spec = Aligner.spec(specOf(r), ref.config(), ref.shapes(), ref.label());
       spec.sizes(ref.shapes(), ref.label());
       for (ModelView v : p.models()) {
-        for (String t : spec.tensors().keySet()) {
-          TensorMeta m = v.tensors().get(t);
-          if (m == null || !m.shape().equals(ref.tensors().get(t).shape())) {
-            out.add(r.source().problem("align", "model '" + v.label() + "' cannot be aligned to '" + ref.label() + "': tensor " + t
-                + (m == null ? " is missing" : " has shape " + m.shape() + ", the reference has " + ref.tensors().get(t).shape()), "Only models of one architecture and size can be aligned"));
-            break;
-          }
+        List<String> bad = WeightMatching.mismatches(spec, ref.shapes(), v.shapes());
+        if (!bad.isEmpty()) {
+          out.add(r.source().problem("align", "model '" + v.label() + "' cannot be aligned to '" + ref.label() + "': tensor " + bad.get(0),
+              "Only models of one architecture and size can be aligned"));
         }
       }
     } catch (InvalidInputException e) {
