@@ -17,6 +17,7 @@ final class ProgressLine implements Progress {
   private final long start = System.nanoTime();
   private long lastDraw = start;
   private boolean drawn;
+  private volatile String detail = "";
 
   ProgressLine(PrintWriter err, String label, String unit, boolean quiet) {
     this.err = quiet ? null : err;
@@ -50,6 +51,7 @@ final class ProgressLine implements Progress {
       line = String.format(Locale.ROOT, "%s %3d%% %d/%d %s, %s elapsed, ETA %s", label, total == 0 ? 100 : done * 100 / total, done, total, unit,
           formatSecs(secs), last ? "0s" : formatSecs(eta));
     }
+    line += detail;
     if (terminal) {
       err.print("\r" + line + "   ");
     } else {
@@ -57,6 +59,11 @@ final class ProgressLine implements Progress {
     }
     drawn = true;
     err.flush();
+  }
+
+  /** Text appended to the line from the next redraw on (e.g. ", best 0.93"). */
+  void detail(String text) {
+    detail = text;
   }
 
   /** Ends the line on a terminal. */

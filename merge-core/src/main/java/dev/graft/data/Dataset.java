@@ -76,6 +76,21 @@ public record Dataset(String name, int[] exampleShape, float[] features, int[] l
     };
   }
 
+  /**
+   * A split in file order: the first {@code fitFraction} of the examples (rounded down) go to the first part, the rest
+   * to the second (the M2N2 reference splits scikit-learn's digits so).
+   */
+  public Dataset[] splitInOrder(double fitFraction) {
+    if (!(fitFraction > 0 && fitFraction < 1)) {
+      throw new IllegalArgumentException("split fraction must be in (0, 1), found " + fitFraction);
+    }
+    int k = (int) Math.floor(fitFraction * size());
+    return new Dataset[] {
+      subset(java.util.stream.IntStream.range(0, k).toArray(), name + "/fit"),
+      subset(java.util.stream.IntStream.range(k, size()).toArray(), name + "/held-out")
+    };
+  }
+
   /** A seeded Fisher-Yates permutation of {@code 0..n-1}. */
   public static int[] permutation(int n, long seed) {
     return dev.graft.internal.Shuffle.permutation(n, new SplittableRandom(seed));

@@ -25,6 +25,16 @@ public sealed interface EvalModel extends AutoCloseable {
   void close();
 
   /**
+   * Replaces the weights in place when the runtime can (classifiers), so a model of the same shapes is scored
+   * without being built again.
+   *
+   * @return false when this runtime cannot: build a new model instead
+   */
+  default boolean reload(Weights weights) {
+    return false;
+  }
+
+  /**
    * A classifier.
    *
    * @param model the network
@@ -33,6 +43,12 @@ public sealed interface EvalModel extends AutoCloseable {
     @Override
     public String kind() {
       return "classifier";
+    }
+
+    @Override
+    public boolean reload(Weights weights) {
+      model.setWeights(weights);
+      return true;
     }
 
     @Override

@@ -43,16 +43,25 @@ public final class Evaluator {
     };
   }
 
+  /** Scores {@code model} on the held-out split of {@code task} only (reports; never fitness). */
+  public static Score heldOut(EvalModel model, Task task) {
+    return switch (task) {
+      case Task.Classification c -> classification(model, c.spec(), c.heldOut(), "held-out");
+      case Task.Text t -> text(model, t.spec(), t.heldOut(), "held-out");
+    };
+  }
+
   static Score classification(EvalModel model, TaskSpec spec, Dataset data, String split) {
     if (!(model instanceof EvalModel.Image img)) {
       throw new InvalidInputException("task " + spec.name() + " is a classification task; the model is a " + model.kind());
     }
-    Classifier.Metrics m = img.model().evaluate(data);
+    Classifier.Detailed d = img.model().evaluateEach(img.model().prepared(data));
+    Classifier.Metrics m = d.metrics();
     Map<String, Double> all = new LinkedHashMap<>();
     all.put("accuracy", m.accuracy());
     all.put("loss", m.loss());
     boolean acc = spec.metric().equals("accuracy");
-    return new Score(spec.name(), split, spec.metric(), acc ? m.accuracy() : m.loss(), acc, m.examples(), all);
+    return new Score(spec.name(), split, spec.metric(), acc ? m.accuracy() : m.loss(), acc, m.examples(), all, acc ? d.correct() : null);
   }
 
   static Score text(EvalModel model, TaskSpec spec, List<JsonNode> examples, String split) {
@@ -150,6 +159,9 @@ public final class Evaluator {
     int k = 0;
     int right = 0;
     int rightNorm = 0;
+    boolean byNorm = spec.metric().equals("acc_norm");
+    float[] each = new float[examples.size()];
+    int ex = 0;
     for (JsonNode e : examples) {
       int best = -1;
       int bestNorm = -1;
@@ -169,24 +181,29 @@ public final class Evaluator {
       int answer = e.get("answer").asInt();
       right += best == answer ? 1 : 0;
       rightNorm += bestNorm == answer ? 1 : 0;
+      each[ex++] = (byNorm ? bestNorm : best) == answer ? 1f : 0f;
     }
     Map<String, Double> all = new LinkedHashMap<>();
     all.put("acc", right / (double) examples.size());
     all.put("acc_norm", rightNorm / (double) examples.size());
-    return new Score(spec.name(), split, spec.metric(), all.get(spec.metric()), true, examples.size(), all);
+    return new Score(spec.name(), split, spec.metric(), all.get(spec.metric()), true, examples.size(), all, each);
   }
 
   private static Score generation(EvalModel.Language lm, TaskSpec spec, List<JsonNode> examples, String split) {
     Pattern p = spec.answerRegex() == null ? null : Pattern.compile(spec.answerRegex());
     int right = 0;
+    float[] each = new float[examples.size()];
+    int ex = 0;
     for (JsonNode e : examples) {
       String prompt = e.has("prompt") ? e.get("prompt").asText() : e.get("context").asText();
       int[] ids = truncate(lm.tokenizer().encode(prompt, true), spec.maxLength());
       String text = lm.tokenizer().decode(lm.model().generate(ids, spec.maxNewTokens(), lm.eos()));
-      right += extract(text, p).equals(e.get("answer").asText().strip()) ? 1 : 0;
+      boolean ok = extract(text, p).equals(e.get("answer").asText().strip());
+      right += ok ? 1 : 0;
+      each[ex++] = ok ? 1f : 0f;
     }
     double em = right / (double) examples.size();
-    return new Score(spec.name(), split, "exact_match", em, true, examples.size(), Map.of("exact_match", em));
+    return new Score(spec.name(), split, "exact_match", em, true, examples.size(), Map.of("exact_match", em), each);
   }
 
   /**

@@ -12,9 +12,16 @@ import java.util.Map;
  * @param higherIsBetter whether a larger value is better (false for loss and perplexity)
  * @param examples examples scored
  * @param metrics every metric computed, the primary one included
+ * @param perExample each example's score in [0, 1] (right or wrong for accuracy, multiple choice and exact match), or
+ *     null for metrics that have none (loss, perplexity)
  */
 public record Score(String task, String split, String metric, double value, boolean higherIsBetter, int examples,
-    Map<String, Double> metrics) {
+    Map<String, Double> metrics, float[] perExample) {
+  /** A score without per-example values. */
+  public Score(String task, String split, String metric, double value, boolean higherIsBetter, int examples, Map<String, Double> metrics) {
+    this(task, split, metric, value, higherIsBetter, examples, metrics, null);
+  }
+
   /** The value oriented so that larger is better (what optimisers maximise). */
   public double fitness() {
     return higherIsBetter ? value : -value;

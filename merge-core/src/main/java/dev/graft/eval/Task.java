@@ -78,7 +78,7 @@ public sealed interface Task {
       if (spec.heldOut() != null) {
         parts = new Dataset[] {all, dataset(spec, spec.heldOut())};
       } else {
-        parts = all.split(spec.fitFraction(), spec.seed());
+        parts = spec.shuffle() ? all.split(spec.fitFraction(), spec.seed()) : all.splitInOrder(spec.fitFraction());
       }
       Dataset fit = spec.limit() > 0 ? parts[0].limit(spec.limit()) : parts[0];
       Dataset held = spec.limit() > 0 ? parts[1].limit(spec.limit()) : parts[1];
@@ -95,7 +95,7 @@ public sealed interface Task {
       fit = all;
       held = jsonl(spec, spec.heldOut());
     } else {
-      int[] order = Dataset.permutation(all.size(), spec.seed());
+      int[] order = spec.shuffle() ? Dataset.permutation(all.size(), spec.seed()) : java.util.stream.IntStream.range(0, all.size()).toArray();
       int k = (int) Math.floor(spec.fitFraction() * all.size());
       fit = new ArrayList<>();
       held = new ArrayList<>();

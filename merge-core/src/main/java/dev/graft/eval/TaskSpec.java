@@ -13,7 +13,8 @@ import java.util.Set;
  * kind: classification          # classification | perplexity | multiple_choice | generation
  * data: {source: procedural, size: 8, count: 2000, seed: 1}
  * classes: [0, 1, 2, 3, 4]      # classification: keep only these labels
- * split: {fit: 0.8, seed: 3}    # by ratio; or held_out: {source: ..., path: ...} for a separate file
+ * split: {fit: 0.8, seed: 3}    # by ratio, shuffled; shuffle: false keeps file order (the first 80% fit)
+ *                               # or held_out: {source: ..., path: ...} for a separate file
  * limit: 1000                   # at most this many examples per split
  * metric: accuracy              # accuracy | loss | perplexity | acc | acc_norm | exact_match
  * </pre>
@@ -24,6 +25,7 @@ import java.util.Set;
  * @param heldOut a separate held-out source, or null to split {@code data}
  * @param fitFraction fraction of {@code data} in the fit split when {@code heldOut} is null
  * @param seed seed of the split
+ * @param shuffle whether the split shuffles (false: the first {@code fitFraction} of the examples, in file order, fit)
  * @param limit at most this many examples per split (0 = all)
  * @param classes labels kept (classification), or null for all
  * @param metric the primary metric
@@ -33,7 +35,7 @@ import java.util.Set;
  * @param batchSize sequences per forward pass (language tasks)
  */
 public record TaskSpec(
-    String name, String kind, DataSpec data, DataSpec heldOut, double fitFraction, long seed, int limit, int[] classes,
+    String name, String kind, DataSpec data, DataSpec heldOut, double fitFraction, long seed, boolean shuffle, int limit, int[] classes,
     String metric, int maxLength, int maxNewTokens, String answerRegex, int batchSize) {
 
   static final Set<String> KEYS = Set.of("name", "kind", "data", "held_out", "split", "limit", "classes", "metric",
@@ -73,9 +75,10 @@ public record TaskSpec(
       o.problem("data", "missing required key 'data'", "e.g. data: {source: procedural, size: 8, count: 2000}");
     }
     DataSpec held = o.has("held_out") ? data(o.object("held_out", DataSpec.KEYS), dir, kind) : null;
-    YamlFields.Obj split = o.object("split", Set.of("fit", "seed"));
+    YamlFields.Obj split = o.object("split", Set.of("fit", "seed", "shuffle"));
     double fit = split == null ? 0.8 : split.number("fit", 0.8, 1e-9, 1 - 1e-9);
     long seed = split == null ? 0 : split.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE);
+    boolean shuffle = split == null || split.bool("shuffle", true);
     if (held != null && split != null && split.has("fit")) {
       o.problem("split", "give either split.fit (a ratio of data) or held_out (a separate source), not both", "");
     }
@@ -109,7 +112,7 @@ public record TaskSpec(
     }
     int batch = (int) o.integer("batch_size", kind.equals("classification") ? 4096 : 8, 1, 1 << 20);
     o.fields().done();
-    return new TaskSpec(name, kind, data, held, fit, seed, limit, classes, metric, maxLength, maxNew, regex, batch);
+    return new TaskSpec(name, kind, data, held, fit, seed, shuffle, limit, classes, metric, maxLength, maxNew, regex, batch);
   }
 
   private static DataSpec data(YamlFields.Obj d, Path dir, String kind) {

@@ -89,12 +89,15 @@ public final class Classifier implements AutoCloseable {
     private final NDArray y;
     private final int n;
 
+    private final int[] labels;
+
     private Prepared(Dataset d) {
       check(d);
       this.scope = manager.newSubManager();
       this.n = d.size();
       this.x = scope.create(d.features(), inputShape(n));
       this.y = scope.create(d.labels(), new ai.djl.ndarray.types.Shape(n, 1)).toType(DataType.INT64, false);
+      this.labels = d.labels();
     }
 
     @Override
@@ -102,6 +105,9 @@ public final class Classifier implements AutoCloseable {
       scope.close();
     }
   }
+
+  /** Datasets uploaded by {@link #prepared(Dataset)}, kept until the model is closed. */
+  private final Map<Dataset, Prepared> uploaded = new java.util.IdentityHashMap<>();
 
   private Classifier(ClassifierConfig config, NDManager manager) {
     this.config = config;
@@ -235,14 +241,54 @@ public final class Classifier implements AutoCloseable {
     return new Prepared(d);
   }
 
+  /**
+   * {@code d} uploaded once and kept with the model (until {@link #close()}), for a dataset scored again and again
+   * with changing weights, as evolution does.
+   */
+  public Prepared prepared(Dataset d) {
+    return uploaded.computeIfAbsent(d, Prepared::new);
+  }
+
+  /**
+   * Replaces every parameter's values in place (no new native arrays), e.g. to score another candidate of the same
+   * architecture.
+   *
+   * @throws InvalidInputException when a tensor is missing or has another shape
+   */
+  public void setWeights(Weights weights) {
+    weights.requireMatching(config.tensors(), "the classifier config");
+    params.forEach((name, p) -> p.set(java.nio.FloatBuffer.wrap(weights.floats(name))));
+  }
+
   /** Loss and accuracy on prepared data. */
   public Metrics evaluate(Prepared p) {
+    return evaluateEach(p).metrics();
+  }
+
+  /**
+   * Metrics and, per example, whether the model is right.
+   *
+   * @param metrics loss and accuracy
+   * @param correct per example: 1 when the arg-max class (the first on ties) is the true class, else 0
+   */
+  public record Detailed(Metrics metrics, float[] correct) {}
+
+  /** Loss, accuracy and per-example correctness on prepared data, from one forward pass. */
+  public Detailed evaluateEach(Prepared p) {
     try (NDScope scope = new NDScope()) { // intermediates hang off p's manager; the scope frees them
       scope.suppressNotUsedWarning();
       NDArray logp = logits(p.x).logSoftmax(-1);
       float loss = -logp.gather(p.y, 1).mean().getFloat();
-      float acc = logp.argMax(1).reshape(p.n, 1).eq(p.y).toType(DataType.FLOAT32, false).mean().getFloat();
-      return new Metrics(loss, acc, p.n);
+      long[] pred = logp.argMax(1).toLongArray();
+      float[] correct = new float[p.n];
+      int right = 0;
+      for (int i = 0; i < p.n; i++) {
+        if (pred[i] == p.labels[i]) {
+          correct[i] = 1f;
+          right++;
+        }
+      }
+      return new Detailed(new Metrics(loss, right / (double) p.n, p.n), correct);
     }
   }
 
@@ -473,6 +519,7 @@ public final class Classifier implements AutoCloseable {
 
   @Override
   public void close() {
+    uploaded.clear();
     manager.close();
   }
 }

@@ -267,6 +267,87 @@ public final class YamlFields {
       return out;
     }
 
+    /** The keys present, in file order. */
+    public java.util.Set<String> keys() {
+      return entries == null ? Set.of() : java.util.Collections.unmodifiableSet(entries.keySet());
+    }
+
+    /** A list of strings (a single string is a list of one), or null when absent. */
+    public List<String> strings(String k) {
+      Node n = get(k);
+      if (n == null) {
+        return null;
+      }
+      List<Node> items = n instanceof SequenceNode s ? s.getValue() : List.of(n);
+      List<String> out = new ArrayList<>();
+      for (int i = 0; i < items.size(); i++) {
+        Object v = items.get(i) instanceof ScalarNode s ? RecipeReader.scalar(s) : null;
+        if (!(v instanceof String str)) {
+          add(items.get(i), key(k) + "[" + i + "]", "expected a string, found " + RecipeReader.describe(items.get(i)), "");
+          return null;
+        }
+        out.add(str);
+      }
+      return out;
+    }
+
+    /** A list of {@code count} numbers, or null when absent. */
+    public double[] numbers(String k, int count) {
+      Node n = get(k);
+      if (n == null) {
+        return null;
+      }
+      if (!(n instanceof SequenceNode s) || s.getValue().size() != count) {
+        add(n, key(k), "expected a list of " + count + " numbers, found " + RecipeReader.describe(n), "");
+        return null;
+      }
+      double[] out = new double[count];
+      for (int i = 0; i < count; i++) {
+        Object v = s.getValue().get(i) instanceof ScalarNode sc ? RecipeReader.scalar(sc) : null;
+        if (!(v instanceof Double d)) {
+          add(s.getValue().get(i), key(k) + "[" + i + "]", "expected a number, found " + RecipeReader.describe(s.getValue().get(i)), "");
+          return null;
+        }
+        out[i] = d;
+      }
+      return out;
+    }
+
+    /**
+     * A list whose items are strings or mappings (with keys from {@code allowed}); a single item is a list of one.
+     * Each element of the result is a {@link String} or an {@link Obj}; null when absent.
+     */
+    public List<Object> items(String k, Set<String> allowed) {
+      Node n = get(k);
+      if (n == null) {
+        return null;
+      }
+      List<Node> items = n instanceof SequenceNode s ? s.getValue() : List.of(n);
+      List<Object> out = new ArrayList<>();
+      for (int i = 0; i < items.size(); i++) {
+        Node it = items.get(i);
+        Object v = it instanceof ScalarNode s ? RecipeReader.scalar(s) : null;
+        if (v instanceof String str) {
+          out.add(str);
+        } else if (it instanceof MappingNode) {
+          Obj o = new Obj(it, key(k) + "[" + i + "]", allowed);
+          if (o.entries != null) {
+            out.add(o);
+          }
+        } else {
+          add(it, key(k) + "[" + i + "]", "expected a string or a mapping, found " + RecipeReader.describe(it), "");
+        }
+      }
+      return out;
+    }
+
+    /** The line of key {@code k} (or of this mapping), 0 when unknown. */
+    public int line(String k) {
+      Node n = entries == null ? null : entries.get(k);
+      Node at = n == null ? node : n;
+      return at.getStartMark().map(m -> m.getLine() + 1).orElse(0);
+    }
+
     /** A nested mapping, or null when absent. */
     public Obj object(String k, Set<String> allowed) {
       Node n = get(k);

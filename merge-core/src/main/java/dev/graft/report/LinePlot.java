@@ -28,13 +28,29 @@ public final class LinePlot {
    * @param x abscissae
    * @param y ordinates, as many as x
    * @param dashed drawn dashed
+   * @param style how points are drawn
    */
-  public record Series(String label, double[] x, double[] y, boolean dashed) {
+  public record Series(String label, double[] x, double[] y, boolean dashed, Style style) {
     public Series {
       if (x.length != y.length) {
         throw new IllegalArgumentException("series " + label + ": " + x.length + " x values, " + y.length + " y values");
       }
     }
+
+    /** A line through the points, with markers, in the legend. */
+    public Series(String label, double[] x, double[] y, boolean dashed) {
+      this(label, x, y, dashed, Style.LINE);
+    }
+  }
+
+  /** How a series is drawn. */
+  public enum Style {
+    /** A line through the points with small markers, listed in the legend. */
+    LINE,
+    /** Markers only (larger), listed in the legend. */
+    POINTS,
+    /** A thin grey line without markers, not in the legend (e.g. edges of a lineage). */
+    EDGE
   }
 
   private final String title;
@@ -116,11 +132,13 @@ public final class LinePlot {
       g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
       g.drawString(title, left, 24);
       g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-      for (int si = 0; si < series.size(); si++) {
-        Series s = series.get(si);
-        g.setColor(PALETTE[si % PALETTE.length]);
+      int legend = 0;
+      for (Series s : series) {
+        boolean edge = s.style() == Style.EDGE;
+        Color color = edge ? new Color(0xb0b0b0) : PALETTE[legend % PALETTE.length];
+        g.setColor(color);
         g.setStroke(s.dashed() ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 1f, new float[] {6f, 4f}, 0f)
-            : new BasicStroke(2f));
+            : new BasicStroke(edge ? 1f : 2f));
         int prevX = -1;
         int prevY = -1;
         for (int i = 0; i < s.x().length; i++) {
@@ -130,17 +148,28 @@ public final class LinePlot {
           }
           int px = (int) Math.round(left + (s.x()[i] - x0) / (x1 - x0) * (right - left));
           int py = (int) Math.round(bottom - (s.y()[i] - y0) / (y1 - y0) * (bottom - top));
-          if (prevX >= 0) {
+          if (prevX >= 0 && s.style() != Style.POINTS) {
             g.drawLine(prevX, prevY, px, py);
           }
-          g.fillOval(px - 2, py - 2, 5, 5);
+          if (s.style() == Style.LINE) {
+            g.fillOval(px - 2, py - 2, 5, 5);
+          } else if (s.style() == Style.POINTS) {
+            g.fillOval(px - 4, py - 4, 9, 9);
+          }
           prevX = px;
           prevY = py;
         }
-        int ly = top + 16 + 16 * si;
-        g.drawLine(right - 150, ly - 4, right - 125, ly - 4);
-        g.setColor(Color.BLACK);
-        g.drawString(s.label(), right - 120, ly);
+        if (!edge) {
+          int ly = top + 16 + 16 * legend;
+          if (s.style() == Style.POINTS) {
+            g.fillOval(right - 142, ly - 8, 9, 9);
+          } else {
+            g.drawLine(right - 150, ly - 4, right - 125, ly - 4);
+          }
+          g.setColor(Color.BLACK);
+          g.drawString(s.label(), right - 120, ly);
+          legend++;
+        }
       }
     } finally {
       g.dispose();
