@@ -352,6 +352,9 @@ public final class Evolution {
           Thread.currentThread().interrupt();
           throw new IllegalStateException("interrupted", e);
         } catch (java.util.concurrent.ExecutionException e) {
+          if (e.getCause() instanceof Error err) {
+            throw err;
+          }
           throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
         }
       }
