@@ -8,15 +8,6 @@ import dev.graft.eval.Evaluator;
 import dev.graft.eval.Score;
 import dev.graft.eval.Task;
 import dev.graft.io.AtomicFiles;
-import dev.graft.op.Operators;
-import dev.graft.plan.MergeExecutor;
-import dev.graft.plan.MergePlan;
-import dev.graft.plan.MergeRunner;
-import dev.graft.plan.ModelResolver;
-import dev.graft.recipe.Recipe;
-import dev.graft.recipe.RecipeReader;
-import dev.graft.tensor.Backends;
-import dev.graft.tensor.spi.Backend;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,17 +107,14 @@ final class EvalCommand implements Callable<Integer> {
 
   /** Validates and runs the recipe into memory, with a progress line, and builds the model from the result. */
   private EvalModel mergeInMemory() {
-    List<Recipe> stages = RecipeReader.read(model);
-    List<MergePlan> plans = MergeRunner.prepare(stages, ModelResolver.forRecipe(model), Operators.builtIn());
     long t0 = System.nanoTime();
-    try (Backend be = Backends.create("auto", device.device())) {
-      MergeExecutor.Options opt = new MergeExecutor.Options(be, seed, Long.MAX_VALUE, work.threads(), Runtime.getRuntime().maxMemory() / 4);
-      PrintWriter err = spec.commandLine().getErr();
-      ProgressLine[] bar = new ProgressLine[1];
-      MergeRunner.Merged merged = MergeRunner.runInMemory(plans, opt, work.mergeProgress(err, bar));
+    PrintWriter err = spec.commandLine().getErr();
+    ProgressLine[] bar = new ProgressLine[1];
+    EvalModel m = EvalModel.ofRecipe(model, seed, work.threads(), device.device(), work.mergeProgress(err, bar));
+    if (bar[0] != null) {
       bar[0].finish();
-      err.printf("merged %d tensors in memory in %.2f s%n", merged.tensors().size(), (System.nanoTime() - t0) / 1e9);
-      return EvalModel.of(merged, device.device());
     }
+    err.printf("merged in memory in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+    return m;
   }
 }

@@ -70,8 +70,7 @@ final class FisherCommand implements Callable<Integer> {
       }
     }
     Task t = Task.read(task);
-    Path out = output != null ? output
-        : model.toAbsolutePath().normalize().resolveSibling(model.toAbsolutePath().normalize().getFileName() + ".fisher.safetensors");
+    Path out = output != null ? output : dev.graft.model.FisherFiles.besides(model);
     try (EvalModel m = EvalModel.load(model, device.device())) {
       if (m instanceof EvalModel.Language lm) {
         return language(lm, t, mode == null ? Classifier.FisherMode.SAMPLED : mode, out, o);
@@ -128,14 +127,6 @@ final class FisherCommand implements Callable<Integer> {
   }
 
   private static void write(Path out, Map<String, float[]> f, Map<String, dev.graft.tensor.Shape> shapes, Classifier.FisherMode mode, int n) {
-    List<SafetensorsWriter.Entry> entries = new ArrayList<>();
-    f.keySet().forEach(k -> entries.add(new SafetensorsWriter.Entry(k, DType.F32, shapes.get(k))));
-    Map<String, String> md = new LinkedHashMap<>();
-    md.put("format", "pt");
-    md.put("graft.fisher", "estimator=" + mode.name().toLowerCase(Locale.ROOT) + ",examples=" + n);
-    try (SafetensorsWriter w = SafetensorsWriter.createFile(out, entries, md)) {
-      f.forEach((k, v) -> w.writeFloats(k, 0, v, 0, v.length));
-      w.finish();
-    }
+    dev.graft.model.FisherFiles.write(out, f, shapes, mode.name().toLowerCase(Locale.ROOT), n);
   }
 }

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
     subcommands = {
       MergeCommand.class, ValidateCommand.class, OperatorsCommand.class, InspectCommand.class, ConvertCommand.class,
       SynthCommand.class, LogitsCommand.class, TrainCommand.class, EvalCommand.class, FisherCommand.class, InterpolateCommand.class,
-      AlignCommand.class, EvolveCommand.class,
+      AlignCommand.class, EvolveCommand.class, QuickstartCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",

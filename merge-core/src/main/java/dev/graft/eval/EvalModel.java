@@ -117,6 +117,20 @@ public sealed interface EvalModel extends AutoCloseable {
     }
   }
 
+  /**
+   * The model a merge recipe describes, merged in memory (nothing written; earlier stages of a multi-stage recipe go to
+   * a temporary folder): validated first, then merged with {@code seed} for random operators.
+   */
+  static EvalModel ofRecipe(Path recipe, long seed, int threads, Device device, MergeRunner.Listener listener) {
+    java.util.List<dev.graft.recipe.Recipe> stages = dev.graft.recipe.RecipeReader.read(recipe);
+    java.util.List<MergePlan> plans = MergeRunner.prepare(stages, dev.graft.plan.ModelResolver.forRecipe(recipe), dev.graft.op.Operators.builtIn());
+    try (dev.graft.tensor.spi.Backend be = dev.graft.tensor.Backends.create("auto", device)) {
+      dev.graft.plan.MergeExecutor.Options opt = new dev.graft.plan.MergeExecutor.Options(be, seed, Long.MAX_VALUE, threads,
+          Runtime.getRuntime().maxMemory() / 4);
+      return of(MergeRunner.runInMemory(plans, opt, listener), device);
+    }
+  }
+
   /** The output of a merge held in memory (the same numbers as the checkpoint {@code graft merge} would write). */
   static EvalModel of(MergeRunner.Merged merged, Device device) {
     MergePlan p = merged.plan();
