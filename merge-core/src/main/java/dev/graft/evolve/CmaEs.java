@@ -66,6 +66,7 @@ public final class CmaEs implements Optimizer {
   private int restartsDone;
   private double[][] pending; // normalised points of the last ask
   private Evaluated best;
+  private List<Evaluated> last = List.of();
 
   /**
    * @param start the initial mean (in gene units)
@@ -251,6 +252,7 @@ public final class CmaEs implements Optimizer {
         best = e;
       }
     }
+    last = List.copyOf(results);
     Integer[] order = new Integer[lambda];
     for (int i = 0; i < lambda; i++) {
       order[i] = i;
@@ -433,9 +435,10 @@ public final class CmaEs implements Optimizer {
     return Optional.ofNullable(best);
   }
 
+  /** The last generation. */
   @Override
   public List<Evaluated> population() {
-    return best == null ? List.of() : List.of(best);
+    return last;
   }
 
   @Override
@@ -457,6 +460,7 @@ public final class CmaEs implements Optimizer {
     if (best != null) {
       s.set("best", States.evaluated(best, store));
     }
+    s.set("last", States.list(last, store));
     return s;
   }
 
@@ -475,5 +479,6 @@ public final class CmaEs implements Optimizer {
     evalsSinceEigen = s.get("evals_since_eigen").asLong();
     restartsDone = s.get("restarts_done").asInt();
     best = s.has("best") ? States.evaluated(s.get("best"), store) : null;
+    last = s.has("last") ? States.list(s.get("last"), store) : List.of();
   }
 }

@@ -17,6 +17,7 @@ public final class RandomSearch implements Optimizer {
   private final Generator generator;
   private boolean started;
   private Evaluated best;
+  private List<Evaluated> last = List.of();
 
   public RandomSearch(int batch, Genome start, Generator generator) {
     if (batch < 1) {
@@ -59,6 +60,7 @@ public final class RandomSearch implements Optimizer {
   @Override
   public void tell(List<Evaluated> results) {
     started = true;
+    last = List.copyOf(results);
     for (Evaluated e : results) {
       if (best == null || e.fitness() > best.fitness()) {
         best = e;
@@ -71,9 +73,10 @@ public final class RandomSearch implements Optimizer {
     return Optional.ofNullable(best);
   }
 
+  /** The last batch. */
   @Override
   public List<Evaluated> population() {
-    return best == null ? List.of() : List.of(best);
+    return last;
   }
 
   @Override
@@ -82,6 +85,7 @@ public final class RandomSearch implements Optimizer {
     if (best != null) {
       s.set("best", States.evaluated(best, store));
     }
+    s.set("last", States.list(last, store));
     return s;
   }
 
@@ -89,5 +93,6 @@ public final class RandomSearch implements Optimizer {
   public void restore(ObjectNode s, GenomeStore store) {
     started = s.get("started").asBoolean();
     best = s.has("best") ? States.evaluated(s.get("best"), store) : null;
+    last = States.list(s.get("last"), store);
   }
 }
