@@ -133,9 +133,7 @@ final class EvolveCommand implements Callable<Integer> {
     } else {
       s = EvolveSpec.read(recipe);
     }
-    s = new EvolveSpec(s.name(), s.file(), seed != null ? seed : s.seed(), s.space(), s.merge(), s.genome(), s.model(), s.tasks(),
-        s.heldOutTasks(), s.optimizer(), evaluations != null ? evaluations : s.evaluations(), seconds != null ? seconds : s.seconds(),
-        threads != null ? threads : s.threads(), s.checkpointSeconds(), s.saveBestModel(), s.backend());
+    s = s.with(seed, evaluations, seconds, threads);
     if (s.evaluations() < 0 || s.seconds() < 0 || s.threads() < 1 || s.evaluations() == 0 && s.seconds() == 0) {
       throw new GraftCommand.UsageException("the run needs a budget (--evaluations N and/or --seconds S, positive) and --threads >= 1");
     }

@@ -127,6 +127,13 @@ public record EvolveSpec(
       boolean attraction, String crossover, Map<String, Object> crossoverParameters, MutationSpec mutation, int batch, int population,
       int tournament, double crossoverRate, int elites, List<String> descriptors, int bins, double[] ranges, int initial) {}
 
+  /** This recipe with some settings replaced (null keeps the recipe's own): what the command line overrides. */
+  public EvolveSpec with(Long seed, Long evaluations, Double seconds, Integer threads) {
+    return new EvolveSpec(name, file, seed != null ? seed : this.seed, space, merge, genome, model, tasks, heldOutTasks, optimizer,
+        evaluations != null ? evaluations : this.evaluations, seconds != null ? seconds : this.seconds, threads != null ? threads : this.threads,
+        checkpointSeconds, saveBestModel, backend);
+  }
+
   /** Reads and checks an evolve recipe. */
   public static EvolveSpec read(Path file) {
     YamlFields.Obj o = YamlFields.read(file, "evolve recipe", KEYS);
