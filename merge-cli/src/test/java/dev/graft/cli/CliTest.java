@@ -38,7 +38,7 @@ class CliTest {
     Run r = run("--help");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("merge", "validate", "operators", "inspect", "convert", "synth", "Exit codes", "2   bad input");
-    for (String c : new String[] {"inspect", "convert", "synth", "merge", "validate", "operators", "logits", "train", "eval", "fisher", "interpolate"}) {
+    for (String c : new String[] {"inspect", "convert", "synth", "merge", "validate", "operators", "logits", "train", "eval", "fisher", "interpolate", "align", "evolve", "quickstart"}) {
       Run h = run(c, "--help");
       assertThat(h.code()).isZero();
       assertThat(h.out()).contains("Usage: graft " + c, "Exit codes");

@@ -13,6 +13,17 @@ final class GraftProcess {
   record Result(int exit, String log) {}
 
   static Result run(int heapMb, List<String> jvmExtra, List<String> args) throws IOException, InterruptedException {
+    Process p = start(heapMb, jvmExtra, args);
+    String log = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(5, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      return new Result(-1, log + "\n(timed out)");
+    }
+    return new Result(p.exitValue(), log);
+  }
+
+  /** Starts the command line in a child JVM (output merged into its input stream) and returns at once. */
+  static Process start(int heapMb, List<String> jvmExtra, List<String> args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx" + heapMb + "m");
@@ -29,12 +40,6 @@ final class GraftProcess {
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(GraftCommand.class.getName());
     cmd.addAll(args);
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String log = new String(p.getInputStream().readAllBytes());
-    if (!p.waitFor(5, TimeUnit.MINUTES)) {
-      p.destroyForcibly();
-      return new Result(-1, log + "\n(timed out)");
-    }
-    return new Result(p.exitValue(), log);
+    return new ProcessBuilder(cmd).redirectErrorStream(true).start();
   }
 }
