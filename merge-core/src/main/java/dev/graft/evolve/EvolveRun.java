@@ -1,6 +1,5 @@
 package dev.graft.evolve;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.InvalidInputException;
 import dev.graft.eval.Task;
 import dev.graft.io.AtomicFiles;
@@ -288,9 +287,5 @@ public final class EvolveRun {
   /** Whether two recipes describe the same run apart from the budget (which a resume may extend). */
   public static boolean sameRun(EvolveSpec a, EvolveSpec b) {
     return RunRecipe.write(a, false).equals(RunRecipe.write(b, false));
-  }
-
-  static ObjectNode json() {
-    return States.JSON.createObjectNode();
   }
 }

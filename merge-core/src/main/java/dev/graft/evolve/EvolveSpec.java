@@ -417,7 +417,6 @@ public record EvolveSpec(
     YamlFields.Obj ro = p.object("ranges", null);
     if (ro != null) {
       ranges = new double[] {0, 1, 0, 1};
-      int i = 0;
       for (String k : ro.keys()) {
         double[] r = ro.numbers(k, 2);
         int a = desc == null ? -1 : desc.indexOf(k);
@@ -429,7 +428,6 @@ public record EvolveSpec(
           ranges[2 * a] = r[0];
           ranges[2 * a + 1] = r[1];
         }
-        i++;
       }
     }
     int batch = (int) p.integer("batch", method.equals("map_elites") ? 20 : method.equals("random") ? 8 : 1, 1, 1 << 20);

@@ -52,6 +52,7 @@ public final class M2n2 implements Optimizer {
   private final Mutation mutation;
   private final Evaluated[] archive;
   private int inserted; // initial genomes told so far
+  private String lastError;
 
   /**
    * @param initial genomes put into the archive first (e.g. two random models, or two pre-trained ones)
@@ -93,6 +94,10 @@ public final class M2n2 implements Optimizer {
       }
       return out;
     }
+    if (java.util.Arrays.stream(archive).allMatch(java.util.Objects::isNull)) {
+      throw new dev.graft.InvalidInputException("m2n2: every initial model failed to evaluate, so the archive is empty"
+          + (lastError == null ? "" : " (" + lastError + ")"));
+    }
     double[][] fm = fitnessMatrix();
     double[] f = new double[archive.length];
     for (int i = 0; i < archive.length; i++) {
@@ -133,6 +138,8 @@ public final class M2n2 implements Optimizer {
       }
       if (e.result().ok()) {
         insert(e);
+      } else {
+        lastError = e.result().error();
       }
     }
   }
