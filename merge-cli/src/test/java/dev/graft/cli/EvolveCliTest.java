@@ -111,10 +111,10 @@ class EvolveCliTest {
     CliTest.Run noRun = run("evolve", "--resume", "-o", dir.resolve("nothing").toString());
     assertThat(noRun.code()).isEqualTo(2);
     assertThat(noRun.err()).contains("holds no run");
-    Files.writeString(dir.resolve("bad.yml"), "model: {init: random, mlp: [64, 10]}\ntasks: [digits.yaml]\noptimizer: {method: cmaes, archive_size: 3}\n");
+    Files.writeString(dir.resolve("bad.yml"), "model: {init: random, mlp: [64, 10]}\ntasks: [digits.yaml]\noptimizer: {method: random, archive_size: 3}\n");
     CliTest.Run bad = run("evolve", dir.resolve("bad.yml").toString(), "-o", dir.resolve("y").toString());
     assertThat(bad.code()).isEqualTo(2);
-    assertThat(bad.err()).contains("bad.yml:3:", "cmaes searches gene vectors", "'archive_size' is not a setting of cmaes", "missing budget");
+    assertThat(bad.err()).contains("bad.yml:3:", "random searches gene vectors", "'archive_size' is not a setting of random", "missing budget");
     assertThat(bad.err()).doesNotContain("Exception");
     assertThat(dir.resolve("y")).doesNotExist();
     // resuming with another recipe than the run's

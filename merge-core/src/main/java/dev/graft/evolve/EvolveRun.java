@@ -215,7 +215,18 @@ public final class EvolveRun {
     boolean crossing = !o.crossover().equals("none");
     Crossover crossover = crossing ? space.crossover(o.crossover(), o.crossoverParameters()) : null;
     return switch (o.method()) {
-      case "cmaes" -> new CmaEs(new CmaEs.Options(o.sigma(), o.popsize(), o.diagonal(), o.restarts()), ((Genome.Genes) space.start()).values(), bounds);
+      case "cmaes" -> {
+        CmaEs.Options co = new CmaEs.Options(o.sigma(), o.popsize(), o.diagonal(), o.restarts());
+        if (space.start() instanceof Genome.Flat f) { // raw weights, the M2N2 paper's CMA-ES baseline
+          if (f.size() > 2000 && !o.diagonal()) {
+            throw new InvalidInputException(where(spec) + "cmaes over " + f.size() + " weights with a full covariance would hold "
+                + String.format(java.util.Locale.ROOT, "%.1f", 8.0 * f.size() * f.size() / 1e9) + " GB and decompose it in O(n^3);"
+                + " set optimizer.diagonal: true (separable CMA-ES) or search recipe space");
+          }
+          yield new WeightsAsGenes(new CmaEs(co, WeightsAsGenes.genes(f), null));
+        }
+        yield new CmaEs(co, ((Genome.Genes) space.start()).values(), bounds);
+      }
       case "random" -> new RandomSearch(o.batch(), space.start(), space.generator());
       case "m2n2" -> {
         List<String> bad = tasks.fitness().tasksWithoutExampleScores();

@@ -365,8 +365,8 @@ public record EvolveSpec(
       }
     }
     boolean recipe = space.equals("recipe");
-    if ((method.equals("cmaes") || method.equals("random")) && !recipe) {
-      p.problem("method", method + " searches gene vectors: use it with space: recipe (model space: m2n2, ga, map_elites)", "");
+    if (method.equals("random") && !recipe) {
+      p.problem("method", "random searches gene vectors: use it with space: recipe (model space: m2n2, ga, map_elites, cmaes)", "");
     }
     boolean scratch = model != null && model.random();
     String defCross = method.equals("m2n2") ? "slerp_split" : recipe ? "blend" : "slerp_split";

@@ -70,8 +70,8 @@ class EvolveSpecTest {
 
   @Test
   void spaceAndOptimizerMustFit() throws IOException {
-    assertThat(problems("model: {init: random, mlp: [64, 10]}\ntasks: [digits.yaml]\noptimizer: {method: cmaes}\nbudget: {evaluations: 5}\n")
-        .getMessage()).contains("cmaes searches gene vectors: use it with space: recipe");
+    assertThat(problems("model: {init: random, mlp: [64, 10]}\ntasks: [digits.yaml]\noptimizer: {method: random}\nbudget: {evaluations: 5}\n")
+        .getMessage()).contains("random searches gene vectors: use it with space: recipe");
     assertThat(problems("model: {init: random, mlp: [64, 10]}\ntasks: [digits.yaml]\noptimizer: {method: map_elites, descriptors: [digits, odd]}\n"
         + "budget: {evaluations: 5}\n").getMessage()).contains("descriptor 'odd' is not one of the tasks", "weight: 0");
     assertThat(problems("model: {init: random, mlp: [64, 10]}\ntasks: [digits.yaml]\noptimizer: {method: m2n2, crossover: tise}\n"
@@ -96,6 +96,20 @@ class EvolveSpecTest {
     Files.writeString(dir.resolve("slices.yml"), "merge_method: linear\nslices:\n  - sources:\n      - {model: a, layer_range: [0, 2]}\n");
     assertThat(problems("merge: slices.yml\ntasks: [digits.yaml]\noptimizer: {method: cmaes}\nbudget: {evaluations: 5}\n").getMessage())
         .contains("uses 'slices:'; recipe space needs the 'models:' form");
+  }
+
+  @Test
+  void cmaesOnRawWeightsNeedsTheDiagonalVariantBeyondAFewThousandGenes() throws IOException {
+    Path f = dir.resolve("c.yml");
+    Files.writeString(f, "model: {init: random, mlp: [64, 64, 10], count: 1}\ntasks: [digits.yaml]\noptimizer: {method: cmaes}\nbudget: {evaluations: 5}\n");
+    assertThatThrownBy(() -> EvolveRun.prepare(EvolveSpec.read(f), dev.graft.tensor.Device.CPU)).hasMessageContaining("diagonal: true");
+    Files.writeString(f, "model: {init: random, mlp: [64, 64, 10], count: 1}\ntasks: [digits.yaml]\noptimizer: {method: cmaes, diagonal: true, sigma: 0.01, popsize: 8}\n"
+        + "budget: {evaluations: 24}\n");
+    try (EvolveRun.Prepared p = EvolveRun.prepare(EvolveSpec.read(f), dev.graft.tensor.Device.CPU)) {
+      EvolveRun.Summary s = EvolveRun.run(p, new EvolveRun.Options(dir.resolve("run"), false, false, dev.graft.tensor.Device.CPU, null));
+      assertThat(s.outcome().evaluations()).isEqualTo(24);
+      assertThat(s.outcome().best().genome()).isInstanceOf(Genome.Flat.class);
+    }
   }
 
   @Test
