@@ -22,6 +22,23 @@ public record Score(String task, String split, String metric, double value, bool
     this(task, split, metric, value, higherIsBetter, examples, metrics, null);
   }
 
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Score s && task.equals(s.task) && split.equals(s.split) && metric.equals(s.metric)
+        && Double.compare(value, s.value) == 0 && higherIsBetter == s.higherIsBetter && examples == s.examples
+        && metrics.equals(s.metrics) && java.util.Arrays.equals(perExample, s.perExample);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(task, split, metric, value, higherIsBetter, examples, metrics) * 31 + java.util.Arrays.hashCode(perExample);
+  }
+
+  @Override
+  public String toString() {
+    return "Score[" + task + " " + split + " " + metric + "=" + value + ", " + examples + " examples, " + metrics + "]";
+  }
+
   /** The value oriented so that larger is better (what optimisers maximise). */
   public double fitness() {
     return higherIsBetter ? value : -value;
