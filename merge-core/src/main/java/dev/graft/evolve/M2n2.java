@@ -52,6 +52,8 @@ public final class M2n2 implements Optimizer {
   private final Mutation mutation;
   private final Evaluated[] archive;
   private int inserted; // initial genomes told so far
+  private double[] total; // per example: the summed scores of the archive (the resources' consumption)
+  private double[][] fm; // the fitness matrix of the current archive, or null when it must be recomputed
   private String lastError;
 
   /**
@@ -148,25 +150,19 @@ public final class M2n2 implements Optimizer {
   void insert(Evaluated e) {
     float[] s = scores(e);
     int n = s.length;
-    double[] z = new double[n];
-    for (Evaluated m : archive) {
-      if (m != null) {
-        float[] sm = scores(m);
-        if (sm.length != n) {
-          throw new IllegalStateException("candidates scored on " + sm.length + " and " + n + " examples");
-        }
-        for (int j = 0; j < n; j++) {
-          z[j] += sm[j];
-        }
-      }
+    if (total == null) {
+      total = new double[n];
+    } else if (total.length != n) {
+      throw new IllegalStateException("candidates scored on " + total.length + " and " + n + " examples");
     }
+    double[] inv = new double[n];
     for (int j = 0; j < n; j++) {
-      z[j] = denominator(z[j] + s[j]);
+      inv[j] = 1 / denominator(total[j] + s[j]);
     }
     int worst = archive.length;
-    double worstF = competition(s, z);
+    double worstF = competition(s, inv);
     for (int i = archive.length - 1; i >= 0; i--) { // backwards so that the first index wins ties
-      double fi = archive[i] == null ? 0 : competition(scores(archive[i]), z);
+      double fi = archive[i] == null ? 0 : competition(scores(archive[i]), inv);
       if (fi <= worstF) {
         worstF = fi;
         worst = i;
@@ -174,6 +170,27 @@ public final class M2n2 implements Optimizer {
     }
     if (worst < archive.length) {
       archive[worst] = e;
+      recount();
+    }
+  }
+
+  /**
+   * Sums the archive's scores per example, in slot order (from scratch, so that a restored archive gets the very same
+   * sums as the one that was saved), and drops the cached fitness matrix.
+   */
+  private void recount() {
+    total = null;
+    fm = null;
+    for (Evaluated m : archive) {
+      if (m != null) {
+        float[] s = scores(m);
+        if (total == null) {
+          total = new double[s.length];
+        }
+        for (int j = 0; j < s.length; j++) {
+          total[j] += s[j];
+        }
+      }
     }
   }
 
@@ -182,10 +199,11 @@ public final class M2n2 implements Optimizer {
     return p == 0 ? 1 : p;
   }
 
-  private static double competition(float[] s, double[] z) {
+  /** Σ_j s[j] · inv[j]. */
+  private static double competition(float[] s, double[] inv) {
     double f = 0;
     for (int j = 0; j < s.length; j++) {
-      f += s[j] / z[j];
+      f += s[j] * inv[j];
     }
     return f;
   }
@@ -198,39 +216,29 @@ public final class M2n2 implements Optimizer {
     return s;
   }
 
-  /** {@code s[i][j] / z[j]} over the archive (rows of empty slots stay null). */
+  /** {@code s[i][j] / z[j]} over the archive (rows of empty slots stay null); cached until the archive changes. */
   double[][] fitnessMatrix() {
-    int n = -1;
-    for (Evaluated m : archive) {
-      if (m != null) {
-        n = scores(m).length;
-      }
-    }
-    double[][] fm = new double[archive.length][];
-    if (n < 0) {
+    if (fm != null) {
       return fm;
     }
-    double[] z = new double[n];
-    for (Evaluated m : archive) {
-      if (m != null) {
-        float[] s = scores(m);
-        for (int j = 0; j < n; j++) {
-          z[j] += s[j];
+    double[][] m = new double[archive.length][];
+    if (total != null) {
+      int n = total.length;
+      double[] inv = new double[n];
+      for (int j = 0; j < n; j++) {
+        inv[j] = 1 / denominator(total[j]);
+      }
+      for (int i = 0; i < archive.length; i++) {
+        if (archive[i] != null) {
+          float[] s = scores(archive[i]);
+          m[i] = new double[n];
+          for (int j = 0; j < n; j++) {
+            m[i][j] = s[j] * inv[j];
+          }
         }
       }
     }
-    for (int j = 0; j < n; j++) {
-      z[j] = denominator(z[j]);
-    }
-    for (int i = 0; i < archive.length; i++) {
-      if (archive[i] != null) {
-        float[] s = scores(archive[i]);
-        fm[i] = new double[n];
-        for (int j = 0; j < n; j++) {
-          fm[i][j] = s[j] / z[j];
-        }
-      }
-    }
+    fm = m;
     return fm;
   }
 
@@ -338,5 +346,6 @@ public final class M2n2 implements Optimizer {
     for (int i = 0; i < archive.length; i++) {
       archive[i] = a.get(i);
     }
+    recount();
   }
 }
