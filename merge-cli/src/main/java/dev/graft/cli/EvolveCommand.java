@@ -71,28 +71,9 @@ final class EvolveCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     try (EvolveRun.Prepared p = EvolveRun.prepare(s, device.device())) {
       err.printf(Locale.ROOT, "prepared %s (%s space, %s) in %.1f s%n", s.name(), s.space(), s.optimizer().method(), (System.nanoTime() - t0) / 1e9);
-      boolean byEvals = s.evaluations() > 0;
-      ProgressLine bar = quiet.progress(err, "evolve", byEvals ? "evaluations" : "s");
-      Evolution.Listener listener = new Evolution.Listener() {
-        @Override
-        public void evaluated(long evaluations, long budget, double secs, double budgetSeconds) {
-          if (byEvals) {
-            bar.update(evaluations, budget, 0, 0);
-          } else {
-            bar.update((long) secs, (long) budgetSeconds, 0, 0);
-          }
-        }
-
-        @Override
-        public void generation(Evolution.Generation g) {
-          if (g.best() != null) {
-            bar.detail(String.format(Locale.ROOT, ", generation %d, best %.4f%s", g.index(), g.best().fitness(),
-                g.heldOut() == null ? "" : String.format(Locale.ROOT, " (held-out %.4f)", g.heldOut().fitness())));
-          }
-        }
-      };
+      ProgressLine.Evolution listener = ProgressLine.evolution(err, quiet);
       EvolveRun.Summary sum = EvolveRun.run(p, new EvolveRun.Options(out, resume, overwrite, device.device(), listener));
-      bar.finish();
+      listener.finish();
       Evolution.Outcome oc = sum.outcome();
       if (oc.resumed()) {
         o.println("resumed the run in " + out);

@@ -89,6 +89,55 @@ final class ProgressLine implements Progress {
     };
   }
 
+  /**
+   * Progress of an evolution: a line of evaluations (or seconds, for a time budget), with the generation, the best
+   * fitness and its held-out score appended as they come; a new line for each run.
+   */
+  static Evolution evolution(PrintWriter err, QuietOption quiet) {
+    return new Evolution(err, quiet);
+  }
+
+  /** The progress of evolution runs (see {@link #evolution}); {@link #finish()} ends a line a run left open. */
+  static final class Evolution implements dev.graft.evolve.Evolution.Listener {
+    private final PrintWriter err;
+    private final QuietOption quiet;
+    private ProgressLine bar;
+
+    Evolution(PrintWriter err, QuietOption quiet) {
+      this.err = err;
+      this.quiet = quiet;
+    }
+
+    @Override
+    public synchronized void evaluated(long evaluations, long budget, double secs, double budgetSeconds) {
+      boolean byEvals = budget > 0;
+      if (bar == null) {
+        bar = quiet.progress(err, "evolve", byEvals ? "evaluations" : "s");
+      }
+      long done = byEvals ? evaluations : (long) secs;
+      long total = byEvals ? budget : (long) budgetSeconds;
+      bar.update(done, total, 0, 0);
+      if (done >= total) {
+        finish();
+      }
+    }
+
+    @Override
+    public synchronized void generation(dev.graft.evolve.Evolution.Generation g) {
+      if (bar != null && g.best() != null) {
+        bar.detail(String.format(Locale.ROOT, ", generation %d, best %.4f%s", g.index(), g.best().fitness(),
+            g.heldOut() == null ? "" : String.format(Locale.ROOT, " (held-out %.4f)", g.heldOut().fitness())));
+      }
+    }
+
+    synchronized void finish() {
+      if (bar != null) {
+        bar.finish();
+        bar = null;
+      }
+    }
+  }
+
   static String formatSecs(double s) {
     if (s < 60) {
       return String.format(Locale.ROOT, "%.0fs", s);

@@ -1,6 +1,5 @@
 package dev.graft.cli;
 
-import dev.graft.evolve.Evolution;
 import dev.graft.evolve.Quickstart;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -40,26 +39,15 @@ final class QuickstartCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter o = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    ProgressLine[] bar = new ProgressLine[1];
-    Evolution.Listener listener = new Evolution.Listener() {
-      @Override
-      public void evaluated(long evaluations, long budget, double secs, double budgetSeconds) {
-        if (bar[0] == null) {
-          bar[0] = quiet.progress(err, "evolve", "evaluations");
-        }
-        bar[0].update(evaluations, budget, 0, 0);
-        if (evaluations >= budget) {
-          bar[0].finish();
-          bar[0] = null;
-        }
-      }
-    };
+    ProgressLine.Evolution progress = ProgressLine.evolution(err, quiet);
     Quickstart.Outcome r = Quickstart.run(out, seed, device.device(), line -> {
+      progress.finish();
       if (!quiet.quiet) {
         err.println(line);
         err.flush();
       }
-    }, listener);
+    }, progress);
+    progress.finish();
     o.println();
     o.print(Quickstart.table(r.rows(), false));
     o.println();

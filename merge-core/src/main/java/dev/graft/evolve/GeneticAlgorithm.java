@@ -62,32 +62,14 @@ public final class GeneticAlgorithm implements Optimizer {
 
   @Override
   public List<Proposal> ask(SplittableRandom rng) {
-    List<Proposal> out = new ArrayList<>();
     if (population.isEmpty()) {
-      for (int i = 0; i < options.population(); i++) {
-        if (i < seeds.size()) {
-          out.add(new Proposal(seeds.get(i), States.origin("seed").put("index", i)));
-        } else {
-          ObjectNode o = States.origin("random");
-          out.add(new Proposal(generator.create(rng, o), o));
-        }
-      }
-      return out;
+      return Breeding.firstPopulation(seeds, generator, options.population(), rng);
     }
+    List<Proposal> out = new ArrayList<>();
     int children = nextBatch();
     for (int c = 0; c < children; c++) {
       Evaluated p1 = tournament(rng);
-      ObjectNode o = States.origin("child");
-      Genome g;
-      if (rng.nextDouble() < options.crossoverRate()) {
-        Evaluated p2 = tournament(rng);
-        o.putArray("parents").add(p1.id()).add(p2.id());
-        g = crossover.cross(p1.genome(), p2.genome(), rng, o);
-      } else {
-        o.putArray("parents").add(p1.id());
-        g = p1.genome();
-      }
-      out.add(new Proposal(mutation.apply(g, rng, o), o));
+      out.add(Breeding.child(p1, rng.nextDouble() < options.crossoverRate(), () -> tournament(rng), crossover, mutation, rng));
     }
     return out;
   }

@@ -76,32 +76,14 @@ public final class MapElites implements Optimizer {
 
   @Override
   public List<Proposal> ask(SplittableRandom rng) {
-    List<Proposal> out = new ArrayList<>();
     if (!started || cells.isEmpty()) {
-      for (int i = 0; i < options.initial(); i++) {
-        if (i < seeds.size()) {
-          out.add(new Proposal(seeds.get(i), States.origin("seed").put("index", i)));
-        } else {
-          ObjectNode o = States.origin("random");
-          out.add(new Proposal(generator.create(rng, o), o));
-        }
-      }
-      return out;
+      return Breeding.firstPopulation(seeds, generator, options.initial(), rng);
     }
+    List<Proposal> out = new ArrayList<>();
     List<Evaluated> elites = new ArrayList<>(cells.values());
     for (int b = 0; b < options.batch(); b++) {
       Evaluated p1 = elites.get(rng.nextInt(elites.size()));
-      ObjectNode o = States.origin("child");
-      Genome g;
-      if (options.crossover() && elites.size() > 1) {
-        Evaluated p2 = elites.get(rng.nextInt(elites.size()));
-        o.putArray("parents").add(p1.id()).add(p2.id());
-        g = crossover.cross(p1.genome(), p2.genome(), rng, o);
-      } else {
-        o.putArray("parents").add(p1.id());
-        g = p1.genome();
-      }
-      out.add(new Proposal(mutation.apply(g, rng, o), o));
+      out.add(Breeding.child(p1, options.crossover() && elites.size() > 1, () -> elites.get(rng.nextInt(elites.size())), crossover, mutation, rng));
     }
     return out;
   }
