@@ -14,11 +14,13 @@ import picocli.CommandLine.Option;
     name = "quickstart",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the whole of Graft on a small offline example (no downloads, no data files): train a base classifier on a",
-      "few procedurally drawn 8x8 digits, fine-tune two specialists on digits 0-4 and 5-9, merge them with linear,",
-      "task arithmetic, TIES, Breadcrumbs, Fisher and an aligned average, evolve a recipe (CMA-ES) and a population",
-      "(M2N2), and print held-out accuracy per method. Writes DIR/report.md with heldout.png, the evolution runs'",
-      "reports and plots (DIR/runs/), and every model, task and recipe it made."
+      "Run the whole of Graft on a small offline example (no downloads, no data",
+      "files): train a base classifier on a few procedurally drawn 8x8 digits,",
+      "fine-tune two specialists on digits 0-4 and 5-9, merge them (linear, task",
+      "arithmetic, TIES, Breadcrumbs, Fisher, aligned average), evolve a recipe",
+      "(CMA-ES) and a population (M2N2), and print held-out accuracy per method.",
+      "DIR gets report.md with heldout.png, the evolution runs (runs/) and every",
+      "model, task and recipe made on the way."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:bad input"})
