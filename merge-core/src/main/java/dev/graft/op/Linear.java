@@ -25,6 +25,18 @@ public final class Linear implements MergeOperator {
   @Override
   public Tensor merge(MergeInputs in) {
     TensorScope scope = in.scope();
+    float[][] heap = FusedKernels.heap(in.models());
+    if (heap != null) {
+      double[] w = new double[heap.length];
+      double sum = 0;
+      for (int i = 0; i < w.length; i++) {
+        w[i] = in.modelParams().get(i).number("weight");
+        sum += w[i];
+      }
+      boolean normalize = in.global().bool("normalize");
+      checkSum(in, normalize, sum);
+      return in.backend().adopt(scope, FusedKernels.linear(heap, w, normalize, 1.0 / sum), in.models().get(0).shape());
+    }
     double total = 0;
     Tensor acc = null;
     try (TensorScope t = scope.child("linear")) {
@@ -35,12 +47,16 @@ public final class Linear implements MergeOperator {
         acc = acc == null ? term : acc.add(term);
       }
       if (in.global().bool("normalize")) {
-        if (Math.abs(total) < 1e-8) {
-          throw new IllegalArgumentException("tensor " + in.tensor() + ": linear weights sum to " + total + "; cannot normalize (set normalize: false or change the weights)");
-        }
+        checkSum(in, true, total);
         acc = acc.mul(1.0 / total);
       }
       return acc.moveTo(scope);
+    }
+  }
+
+  private static void checkSum(MergeInputs in, boolean normalize, double total) {
+    if (normalize && Math.abs(total) < 1e-8) {
+      throw new IllegalArgumentException("tensor " + in.tensor() + ": linear weights sum to " + total + "; cannot normalize (set normalize: false or change the weights)");
     }
   }
 }

@@ -49,6 +49,9 @@ public final class Slerp implements MergeOperator {
       s0 = Math.sin((1 - t) * theta) / sin;
       s1 = Math.sin(t * theta) / sin;
     }
+    if (v0.heapArray() != null && v1.heapArray() != null) {
+      return v0.backend().adopt(scope, FusedKernels.combine(v0.heapArray(), s0, v1.heapArray(), s1), v0.shape());
+    }
     try (TensorScope tmp = scope.child("slerp")) {
       Tensor a = v0.mul(s0).moveTo(tmp);
       Tensor b = v1.mul(s1).moveTo(tmp);

@@ -108,6 +108,10 @@ public final class TaskArithmetic implements MergeOperator {
     TensorScope scope = in.scope();
     Params g = in.global();
     String rescale = spec.param("rescale").isPresent() ? rescaleMode(g.text("rescale"), spec.param("rescale").get().defaultValue().toString()) : "none";
+    float[][] heap = base.heapArray() == null ? null : FusedKernels.heap(in.models());
+    if (heap != null) {
+      return in.backend().adopt(scope, fused(in, base.heapArray(), heap, g, rescale), base.shape());
+    }
     int n = in.models().size();
     double weightSum = 0;
     List<Tensor> weighted = new ArrayList<>(n);
@@ -163,6 +167,91 @@ public final class TaskArithmetic implements MergeOperator {
       }
       return base.add(mixed.moveTo(scope)).moveTo(scope);
     }
+  }
+
+  /** The whole merge in one pass over heap arrays ({@link FusedKernels}): the same floats as the code above. */
+  private float[] fused(MergeInputs in, float[] b, float[][] x, Params g, String rescale) {
+    List<FusedKernels.Part> parts = new ArrayList<>();
+    double weightSum = 0;
+    Shape shape = in.base().shape();
+    long numel = shape.numel();
+    for (int i = 0; i < x.length; i++) {
+      Params p = in.modelParams().get(i);
+      double w = p.number("weight");
+      weightSum += w;
+      FusedKernels.Mask mask = new FusedKernels.Mask.All();
+      float[] probability = null;
+      double d = sparsifier == Sparsifier.NONE ? 1 : p.number("density");
+      if (d < 1 && numel > 0) {
+        switch (sparsifier) {
+          case MAGNITUDE -> {
+            if (g.text("trim_scope").equals("row") && shape.rank() >= 1) {
+              int cols = cols(shape);
+              int k = Math.max(1, (int) (d * cols));
+              mask = new FusedKernels.Mask.Array(HostMasks.rowBand(delta(x[i], b), cols, c -> new int[] {c - k, 0}));
+            } else {
+              mask = new FusedKernels.Mask.Top(FusedKernels.topK(x[i], b, Math.max(1, (long) (d * numel))));
+            }
+          }
+          case BERNOULLI -> mask = new FusedKernels.Mask.Bernoulli(in.seed(i), d);
+          case OUTLIERS -> {
+            double gamma = p.number("gamma");
+            if (g.text("mask_scope").equals("row") && shape.rank() >= 1) {
+              mask = new FusedKernels.Mask.Array(HostMasks.rowBand(delta(x[i], b), cols(shape), c -> outlierBand(c, d, gamma)));
+            } else {
+              int[] band = outlierBand(numel, d, gamma);
+              long keep = numel - band[0] - band[1];
+              mask = keep <= 0 ? new FusedKernels.Mask.Zero()
+                  : new FusedKernels.Mask.Band(FusedKernels.topK(x[i], b, band[1] + keep), FusedKernels.topK(x[i], b, band[1]));
+            }
+          }
+          case DELLA -> {
+            double eps = p.number("epsilon");
+            if (d - eps <= 0 || d + eps >= 1) {
+              throw new IllegalArgumentException("tensor " + in.tensor() + ": della needs 0 < density - epsilon and density + epsilon < 1, found density "
+                  + d + ", epsilon " + eps);
+            }
+            float[][] mp = HostMasks.della(delta(x[i], b), cols(shape), d, eps, in.seed(i));
+            mask = new FusedKernels.Mask.Array(mp[0]);
+            probability = mp[1];
+          }
+          default -> throw new AssertionError(sparsifier);
+        }
+      }
+      boolean scaled = false;
+      double factor = 1;
+      float[] divide = null;
+      if (d < 1 && numel > 0 && sparsifier != Sparsifier.NONE) {
+        if (rescale.equals("l1")) {
+          double[] l1 = FusedKernels.l1(x[i], b, mask);
+          scaled = !(l1[0] < 1e-7 || l1[1] < 1e-7);
+          factor = scaled ? l1[0] / l1[1] : 1;
+        } else if (rescale.equals("inverse_density")) {
+          if (probability != null) {
+            divide = probability;
+          } else {
+            scaled = true;
+            factor = 1.0 / d;
+          }
+        }
+      }
+      parts.add(new FusedKernels.Part(x[i], w, mask, scaled, factor, divide));
+    }
+    int cons = consensus == Consensus.NONE ? 0 : consensus == Consensus.SUM ? 1 : 2;
+    int agg = consensus == Consensus.NONE ? 0 : switch (g.text("aggregation")) {
+      case "mean" -> 1;
+      case "sum" -> 2;
+      default -> 0;
+    };
+    return FusedKernels.taskArithmetic(b, parts, cons, agg, g.bool("normalize"), weightSum, g.number("lambda"));
+  }
+
+  private static float[] delta(float[] x, float[] b) {
+    float[] d = new float[x.length];
+    for (int e = 0; e < d.length; e++) {
+      d[e] = x[e] - b[e];
+    }
+    return d;
   }
 
   private static String rescaleMode(String v, String def) {

@@ -283,11 +283,11 @@ public final class MergeExecutor {
       List<Tensor> models = new ArrayList<>();
       Tensor base = null;
       for (int i = 0; i < data.size(); i++) {
-        models.add(be.fromFloats(scope, data.get(i), t.shape()));
+        models.add(be.adopt(scope, data.get(i), t.shape())); // freshly read: handed over without a copy where the backend can
         data.set(i, null);
       }
       if (baseData != null) {
-        base = t.baseIndex() >= 0 ? models.get(t.baseIndex()) : be.fromFloats(scope, baseData, t.shape());
+        base = t.baseIndex() >= 0 ? models.get(t.baseIndex()) : be.adopt(scope, baseData, t.shape());
       }
       List<Tensor> fs = new ArrayList<>();
       List<Params> params = t.modelParams();
@@ -295,7 +295,7 @@ public final class MergeExecutor {
         params = new ArrayList<>();
         for (int i = 0; i < t.fishers().size(); i++) {
           TensorTask.Input f = t.fishers().get(i);
-          fs.add(be.fromFloats(scope, fishers.get(f.model()).readFloats(f.tensor()), t.shape()));
+          fs.add(be.adopt(scope, fishers.get(f.model()).readFloats(f.tensor()), t.shape()));
           params.add(t.modelParams().get(i).with(FisherMerge.NORM, fisherNorms.getOrDefault(f.model(), 1.0)));
         }
       }
@@ -304,7 +304,8 @@ public final class MergeExecutor {
       if (!out.shape().equals(t.shape())) {
         throw new IllegalStateException(plan.operator().spec().name() + " returned shape " + out.shape() + " for " + t.name() + ", expected " + t.shape());
       }
-      sink.put(t, out.toFloatArray());
+      float[] values = out.heapArray(); // the result's own array where the backend keeps one (nothing else holds it)
+      sink.put(t, values != null ? values : out.toFloatArray());
       return bytes;
     }
   }

@@ -131,6 +131,14 @@ public interface Tensor extends AutoCloseable {
   /** A copy of the values on the heap (at most 2^31 - 9 elements). */
   float[] toFloatArray();
 
+  /**
+   * The values themselves when this tensor keeps them in one heap float array (the reference backend), so that fused
+   * kernels can read them without a copy; null for every other backend. Callers must not modify the array.
+   */
+  default float[] heapArray() {
+    return null;
+  }
+
   /** Moves ownership to another scope (of the same backend); returns this. */
   Tensor moveTo(TensorScope scope);
 

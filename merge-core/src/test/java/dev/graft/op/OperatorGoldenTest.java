@@ -16,6 +16,7 @@ import java.util.SplittableRandom;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -367,5 +368,70 @@ class OperatorGoldenTest {
       }
     }
     assertThat((double) kept).isCloseTo(0.3 * n, org.assertj.core.data.Offset.offset(5 * Math.sqrt(n * 0.3 * 0.7)));
+  }
+
+  /**
+   * The reference backend merges with fused single-pass kernels; DJL runs the tensor-layer formulation. Both must
+   * give the same bytes (the kernels repeat the same float operations in the same order), including masks at
+   * magnitude ties: the inputs are rounded to bf16 so that many task-vector entries tie.
+   */
+  @Test
+  void fusedKernelsGiveTheBytesOfTheTensorLayer() {
+    float[][] x = inputs(77, 3);
+    for (float[] a : x) {
+      for (int j = 0; j < a.length; j++) {
+        a[j] = dev.graft.io.DTypeCodec.roundTo(a[j], dev.graft.tensor.DType.BF16);
+      }
+    }
+    Map<String, Object> pm = Map.of("weight", 0.7, "density", 0.4, "gamma", 0.05, "epsilon", 0.1);
+    List<Map<String, Object>> per = List.of(pm, Map.of("weight", 0.2, "density", 0.6, "gamma", 0.02, "epsilon", 0.2), pm);
+    List<Map<String, Object>> globals = List.of(Map.of(), Map.of("lambda", 1.3), Map.of("normalize", false), Map.of("aggregation", "mean"),
+        Map.of("aggregation", "sum"), Map.of("trim_scope", "row"), Map.of("mask_scope", "row"), Map.of("rescale", "inverse_density"),
+        Map.of("rescale", "l1"), Map.of("rescale", "none"));
+    int compared = 0;
+    for (String op : List.of("task_arithmetic", "ties", "dare_ties", "dare_linear", "breadcrumbs", "breadcrumbs_ties", "della", "della_linear")) {
+      OperatorSpec spec = OPS.get(op).spec();
+      for (Map<String, Object> g : globals) {
+        if (!g.keySet().stream().allMatch(k -> spec.param(k).isPresent())) {
+          continue;
+        }
+        float[] ref = run("reference", op, x[0], List.of(x[1], x[2], x[3]), per, g, List.of());
+        float[] djl = run("djl", op, x[0], List.of(x[1], x[2], x[3]), per, g, List.of());
+        assertThat(ref).as(op + " " + g).containsExactly(djl);
+        compared++;
+      }
+    }
+    assertThat(compared).isGreaterThan(30);
+    List<Map<String, Object>> lin = List.of(Map.of("weight", 0.5), Map.of("weight", 0.3), Map.of("weight", 0.4));
+    for (Map<String, Object> g : List.of(Map.<String, Object>of(), Map.<String, Object>of("normalize", false))) {
+      assertThat(run("reference", "linear", null, List.of(x[1], x[2], x[3]), lin, g, List.of()))
+          .containsExactly(run("djl", "linear", null, List.of(x[1], x[2], x[3]), lin, g, List.of()));
+    }
+    List<Map<String, Object>> none = List.of(Map.of(), Map.of());
+    assertThat(run("reference", "slerp", x[0], List.of(x[0], x[1]), none, Map.of("t", 0.3), List.of()))
+        .containsExactly(run("djl", "slerp", x[0], List.of(x[0], x[1]), none, Map.of("t", 0.3), List.of()));
+  }
+
+  @Test
+  void linearTimeTopKMatchesASortWithTiesRankedByPosition() {
+    SplittableRandom r = new SplittableRandom(5);
+    for (int trial = 0; trial < 200; trial++) {
+      int n = 1 + r.nextInt(trial < 100 ? 50 : 300_000);
+      float[] v = new float[n];
+      int distinct = 1 + r.nextInt(trial % 3 == 0 ? 4 : 10_000); // few distinct magnitudes: many ties
+      for (int i = 0; i < n; i++) {
+        v[i] = (r.nextBoolean() ? 1 : -1) * (r.nextInt(distinct) * 0.25f) + (trial % 7 == 0 && r.nextInt(100) == 0 ? Float.NaN : 0);
+      }
+      long k = r.nextLong(n + 2);
+      FusedKernels.TopK t = FusedKernels.topK(v, null, k);
+      float[] expected = HostMasks.rowBand(v, n, c -> new int[] {(int) Math.max(0, c - k), 0});
+      long count = 0;
+      for (int i = 0; i < n; i++) {
+        boolean in = t.contains(FusedKernels.key(v[i]), i);
+        assertThat(in).as("trial " + trial + ", n " + n + ", k " + k + ", entry " + i).isEqualTo(expected[i] == 1f);
+        count += in ? 1 : 0;
+      }
+      assertThat(count).isEqualTo(Math.min(k, n));
+    }
   }
 }

@@ -52,4 +52,10 @@ public final class ReferenceBackend implements Backend {
     Backend.checkFills(data, shape);
     return new ReferenceTensor(scope, shape, data.clone());
   }
+
+  @Override
+  public Tensor adopt(TensorScope scope, float[] data, Shape shape) {
+    Backend.checkFills(data, shape);
+    return new ReferenceTensor(scope, shape, data);
+  }
 }

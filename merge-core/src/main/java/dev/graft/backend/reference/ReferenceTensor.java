@@ -58,6 +58,11 @@ final class ReferenceTensor extends AbstractTensor {
   }
 
   @Override
+  public float[] heapArray() {
+    return data();
+  }
+
+  @Override
   public Device device() {
     return Device.CPU;
   }

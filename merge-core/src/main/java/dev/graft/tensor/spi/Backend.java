@@ -31,6 +31,14 @@ public interface Backend extends AutoCloseable {
     }
   }
 
+  /**
+   * A tensor made from {@code data}, which the caller hands over and must not use afterwards: backends that keep heap
+   * arrays take it without a copy.
+   */
+  default Tensor adopt(TensorScope scope, float[] data, Shape shape) {
+    return fromFloats(scope, data, shape);
+  }
+
   default Tensor zeros(TensorScope scope, Shape shape) {
     return fromFloats(scope, new float[shape.numelInt()], shape);
   }
@@ -51,7 +59,7 @@ public interface Backend extends AutoCloseable {
 
   /** Loads a mapped tensor (decoded from its storage dtype to float32 in Java). */
   default Tensor load(TensorScope scope, MappedTensor mapped) {
-    return fromFloats(scope, mapped.toFloatArray(), mapped.count() == mapped.info().numel() ? mapped.info().shape() : Shape.of(mapped.count()));
+    return adopt(scope, mapped.toFloatArray(), mapped.count() == mapped.info().numel() ? mapped.info().shape() : Shape.of(mapped.count()));
   }
 
   /** Releases the backend's own resources (not the tensors, which their scopes own). */

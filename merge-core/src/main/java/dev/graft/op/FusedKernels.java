@@ -1,0 +1,309 @@
+package dev.graft.op;
+
+import dev.graft.internal.Parallel;
+import dev.graft.tensor.Tensor;
+import dev.graft.tensor.spi.SeededMasks;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/**
+ * Single-pass kernels over heap float arrays for the operators that dominate merge time, used when every input lives
+ * on the heap (the reference backend, Graft's default on CPU). Each computes exactly the float32 operations, in the
+ * same order, as the operator's tensor-layer formulation, so the bytes do not depend on the path (tested against the
+ * other backends); what changes is that there are no temporaries, one pass instead of ten or twenty, both cores, and
+ * a top-k selection linear in the tensor size (two histogram passes on the magnitudes' bits) instead of a sort.
+ */
+final class FusedKernels {
+  private FusedKernels() {}
+
+  /** The heap arrays of {@code ts} when every one has them, else null. */
+  static float[][] heap(List<Tensor> ts) {
+    float[][] out = new float[ts.size()][];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = ts.get(i).heapArray();
+      if (out[i] == null) {
+        return null;
+      }
+    }
+    return out;
+  }
+
+  /** Blocks of a parallel loop: about 64 K elements or more each, a few per core. */
+  static int blocks(int n) {
+    int cores = java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1;
+    return (int) Math.max(1, Math.min((long) cores * 4, n / 65_536L));
+  }
+
+  interface Block {
+    void run(int block, int lo, int hi);
+  }
+
+  /** Runs {@code body} over [0, n) in {@code blocks} contiguous blocks, in parallel when there are several. */
+  static void forBlocks(int n, int blocks, Block body) {
+    if (blocks == 1) {
+      body.run(0, 0, n);
+      return;
+    }
+    IntStream.range(0, blocks).parallel().forEach(b -> body.run(b, (int) ((long) n * b / blocks), (int) ((long) n * (b + 1) / blocks)));
+  }
+
+  /** The magnitude key of a value: the bits of |v| (NaN canonical), ordered as |v| is, NaN above infinity. */
+  static int key(float v) {
+    return Float.floatToIntBits(Math.abs(v));
+  }
+
+  /**
+   * The k entries of largest magnitude, ties ranked by position (a later entry ranks higher, as {@link
+   * HostMasks#rowBand} ranks them): the entries whose key is above {@code key}, and those whose key equals it from
+   * position {@code from} on.
+   *
+   * @param key magnitude key of the k-th largest entry
+   * @param from first position of an entry with that key in the set
+   */
+  record TopK(int key, int from) {
+    static final TopK NONE = new TopK(Integer.MAX_VALUE, Integer.MAX_VALUE);
+    static final TopK ALL = new TopK(-1, 0);
+
+    boolean contains(int k, int i) {
+      return k > key || (k == key && i >= from);
+    }
+  }
+
+  /**
+   * The top {@code k} entries by magnitude of {@code x - b} (or of {@code x} when {@code b} is null), in linear
+   * time: a histogram of the keys' upper 15 bits finds the bucket of the k-th largest, a histogram of the lower 16
+   * bits within it finds its key, and a scan from the end finds where its ties start.
+   */
+  static TopK topK(float[] x, float[] b, long k) {
+    int n = x.length;
+    if (k <= 0) {
+      return TopK.NONE;
+    }
+    if (k >= n) {
+      return TopK.ALL;
+    }
+    int blocks = blocks(n);
+    int[][] hi = new int[blocks][1 << 15];
+    forBlocks(n, blocks, (bl, lo, end) -> {
+      int[] h = hi[bl];
+      for (int i = lo; i < end; i++) {
+        h[key(b == null ? x[i] : x[i] - b[i]) >>> 16]++;
+      }
+    });
+    int[] high = merge(hi);
+    long above = 0;
+    int bucket = high.length - 1;
+    while (above + high[bucket] < k) {
+      above += high[bucket--];
+    }
+    int hb = bucket;
+    int[][] lo16 = new int[blocks][1 << 16];
+    forBlocks(n, blocks, (bl, lo, end) -> {
+      int[] h = lo16[bl];
+      for (int i = lo; i < end; i++) {
+        int kk = key(b == null ? x[i] : x[i] - b[i]);
+        if (kk >>> 16 == hb) {
+          h[kk & 0xFFFF]++;
+        }
+      }
+    });
+    int[] low = merge(lo16);
+    int l = low.length - 1;
+    while (above + low[l] < k) {
+      above += low[l--];
+    }
+    int key = hb << 16 | l;
+    long need = k - above; // entries with exactly this key that are in the set: the last ones by position
+    int from = n;
+    for (int i = n - 1; i >= 0 && need > 0; i--) {
+      if (key(b == null ? x[i] : x[i] - b[i]) == key) {
+        from = i;
+        need--;
+      }
+    }
+    return new TopK(key, from);
+  }
+
+  private static int[] merge(int[][] hs) {
+    int[] out = hs[0];
+    for (int b = 1; b < hs.length; b++) {
+      for (int i = 0; i < out.length; i++) {
+        out[i] += hs[b][i];
+      }
+    }
+    return out;
+  }
+
+  /** Linear: {@code Σ x_i · w_i}, then times {@code scale} when {@code normalize} (the operator's order of floats). */
+  static float[] linear(float[][] x, double[] w, boolean normalize, double scale) {
+    int n = x[0].length;
+    float[] out = new float[n];
+    float[] fw = new float[w.length];
+    for (int i = 0; i < w.length; i++) {
+      fw[i] = (float) w[i];
+    }
+    float fs = (float) scale;
+    forBlocks(n, blocks(n), (bl, lo, hi) -> {
+      for (int e = lo; e < hi; e++) {
+        float acc = x[0][e] * fw[0];
+        for (int i = 1; i < x.length; i++) {
+          acc = acc + x[i][e] * fw[i];
+        }
+        out[e] = normalize ? acc * fs : acc;
+      }
+    });
+    return out;
+  }
+
+  /** SLERP's last step: {@code a · s0 + b · s1}. */
+  static float[] combine(float[] a, double s0, float[] b, double s1) {
+    float f0 = (float) s0;
+    float f1 = (float) s1;
+    float[] out = new float[a.length];
+    forBlocks(a.length, blocks(a.length), (bl, lo, hi) -> {
+      for (int e = lo; e < hi; e++) {
+        out[e] = a[e] * f0 + b[e] * f1;
+      }
+    });
+    return out;
+  }
+
+  /** Which entries of one model's task vector are kept. */
+  sealed interface Mask {
+    /** Every entry (no sparsification). */
+    record All() implements Mask {}
+
+    /** No entry. */
+    record Zero() implements Mask {}
+
+    /** The top k by magnitude (TIES). */
+    record Top(TopK top) implements Mask {}
+
+    /** The top {@code upper} but not the top {@code lower} by magnitude (Breadcrumbs). */
+    record Band(TopK upper, TopK lower) implements Mask {}
+
+    /** A seeded Bernoulli draw per entry (DARE): kept when {@code uniform(seed, e) < p}. */
+    record Bernoulli(long seed, double p) implements Mask {}
+
+    /** A mask array (row-wise selections, DELLA). */
+    record Array(float[] values) implements Mask {}
+  }
+
+  /**
+   * One model's part: its values, weight, mask, and the rescale of kept entries: a factor applied (as a float) when
+   * {@code rescale} is set, and per-entry keep probabilities to divide by (DELLA) when {@code divide} is non-null.
+   */
+  record Part(float[] x, double weight, Mask mask, boolean rescale, double factor, float[] divide) {}
+
+  /** How a mask keeps entry {@code e} of {@code d = x - b} (1 or 0, as the tensor formulation multiplies). */
+  static float keep(Mask m, float d, int e) {
+    return switch (m) {
+      case Mask.All a -> 1f;
+      case Mask.Zero z -> 0f;
+      case Mask.Top t -> t.top().contains(key(d), e) ? 1f : 0f;
+      case Mask.Band b -> {
+        int k = key(d);
+        yield b.upper().contains(k, e) && !b.lower().contains(k, e) ? 1f : 0f;
+      }
+      case Mask.Bernoulli r -> SeededMasks.uniform(r.seed(), e) < r.p() ? 1f : 0f;
+      case Mask.Array a -> a.values()[e];
+    };
+  }
+
+  /** Σ |x - b| and Σ |(x - b) · mask|, in the block order of the tensor layer's sums (for the L1 rescale). */
+  static double[] l1(float[] x, float[] b, Mask m) {
+    int n = x.length;
+    double before = Parallel.sum(n, (lo, hi) -> {
+      double s = 0;
+      for (int e = lo; e < hi; e++) {
+        s += Math.abs(x[e] - b[e]);
+      }
+      return s;
+    });
+    double after = Parallel.sum(n, (lo, hi) -> {
+      double s = 0;
+      for (int e = lo; e < hi; e++) {
+        float d = x[e] - b[e];
+        s += Math.abs(d * keep(m, d, e));
+      }
+      return s;
+    });
+    return new double[] {before, after};
+  }
+
+  /**
+   * Task arithmetic with sparsification and sign consensus, the whole of {@link TaskArithmetic#merge} in one pass:
+   * per model {@code v = ((x - b) · mask [· factor | / p]) · w}; then either {@code Σ v} (times 1/Σw with normalize)
+   * or, with consensus, the sign elected by {@code Σ v} ({@code sum}) or {@code Σ sign(v)} ({@code count}), the
+   * agreeing entries summed and divided by the agreeing weights ({@code weighted}), their count ({@code mean}) or
+   * nothing ({@code sum}); times lambda; plus the base.
+   *
+   * @param consensus 0 none, 1 by summed values, 2 by counted signs
+   * @param aggregation 0 weighted, 1 mean, 2 sum
+   */
+  static float[] taskArithmetic(float[] b, List<Part> parts, int consensus, int aggregation, boolean normalize, double weightSum, double lambda) {
+    int n = b.length;
+    int m = parts.size();
+    float[] out = new float[n];
+    float[][] x = new float[m][];
+    float[] fw = new float[m];
+    float[] ff = new float[m];
+    for (int i = 0; i < m; i++) {
+      x[i] = parts.get(i).x();
+      fw[i] = (float) parts.get(i).weight();
+      ff[i] = (float) parts.get(i).factor();
+    }
+    float norm = (float) (1.0 / (Math.abs(weightSum) < 1e-8 ? 1.0 : weightSum));
+    float lam = (float) lambda;
+    boolean divide = consensus != 0 && (aggregation == 1 || (aggregation == 0 && normalize));
+    forBlocks(n, blocks(n), (bl, lo, hi) -> {
+      float[] v = new float[m];
+      for (int e = lo; e < hi; e++) {
+        float be = b[e];
+        for (int i = 0; i < m; i++) {
+          Part p = parts.get(i);
+          float d = x[i][e] - be;
+          float kept = d * keep(p.mask(), d, e);
+          if (p.rescale()) {
+            kept = kept * ff[i];
+          }
+          if (p.divide() != null) {
+            kept = kept / p.divide()[e];
+          }
+          v[i] = kept * fw[i];
+        }
+        float mixed;
+        if (consensus == 0) {
+          mixed = v[0];
+          for (int i = 1; i < m; i++) {
+            mixed = mixed + v[i];
+          }
+          if (normalize) {
+            mixed = mixed * norm;
+          }
+        } else {
+          float votes = consensus == 1 ? v[0] : Math.signum(v[0]);
+          for (int i = 1; i < m; i++) {
+            votes = votes + (consensus == 1 ? v[i] : Math.signum(v[i]));
+          }
+          float elected = (votes >= 0 ? 1f : 0f) * 2f + -1f;
+          float acc = 0;
+          float div = 0;
+          for (int i = 0; i < m; i++) {
+            float agree = Math.signum(v[i]) == elected ? 1f : 0f;
+            float kept = v[i] * agree;
+            acc = i == 0 ? kept : acc + kept;
+            float dv = aggregation == 1 ? (Math.abs(kept) > 0 ? 1f : 0f) : agree * fw[i];
+            div = i == 0 ? dv : div + dv;
+          }
+          mixed = divide ? acc / (div == 0 ? 1f : div) : acc;
+        }
+        if (lambda != 1.0) {
+          mixed = mixed * lam;
+        }
+        out[e] = be + mixed;
+      }
+    });
+    return out;
+  }
+}
