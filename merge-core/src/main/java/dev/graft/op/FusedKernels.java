@@ -67,6 +67,14 @@ final class FusedKernels {
     boolean contains(int k, int i) {
       return k > key || (k == key && i >= from);
     }
+
+    /** {@link #contains} as 1 or 0, without branches (keys are in [0, 2^31), this key in [-1, 2^31)). */
+    int bit(int k, int i) {
+      int above = (key - k) >>> 31;
+      int same = ((k ^ key) - 1) >>> 31;
+      int late = ~(i - from) >>> 31;
+      return above | (same & late);
+    }
   }
 
   /**
@@ -144,12 +152,22 @@ final class FusedKernels {
     }
     float fs = (float) scale;
     forBlocks(n, blocks(n), (bl, lo, hi) -> {
+      float[] x0 = x[0];
+      float f0 = fw[0];
       for (int e = lo; e < hi; e++) {
-        float acc = x[0][e] * fw[0];
-        for (int i = 1; i < x.length; i++) {
-          acc = acc + x[i][e] * fw[i];
+        out[e] = x0[e] * f0;
+      }
+      for (int i = 1; i < x.length; i++) {
+        float[] xi = x[i];
+        float fi = fw[i];
+        for (int e = lo; e < hi; e++) {
+          out[e] = out[e] + xi[e] * fi;
         }
-        out[e] = normalize ? acc * fs : acc;
+      }
+      if (normalize) {
+        for (int e = lo; e < hi; e++) {
+          out[e] = out[e] * fs;
+        }
       }
     });
     return out;
@@ -231,12 +249,16 @@ final class FusedKernels {
     return new double[] {before, after};
   }
 
+  /** Entries per chunk of the task-arithmetic kernel: each model's values for a chunk stay in cache. */
+  static final int CHUNK = 4096;
+
   /**
    * Task arithmetic with sparsification and sign consensus, the whole of {@link TaskArithmetic#merge} in one pass:
    * per model {@code v = ((x - b) · mask [· factor | / p]) · w}; then either {@code Σ v} (times 1/Σw with normalize)
    * or, with consensus, the sign elected by {@code Σ v} ({@code sum}) or {@code Σ sign(v)} ({@code count}), the
    * agreeing entries summed and divided by the agreeing weights ({@code weighted}), their count ({@code mean}) or
-   * nothing ({@code sum}); times lambda; plus the base.
+   * nothing ({@code sum}); times lambda; plus the base. Works chunk by chunk: each model's values of a chunk are
+   * computed by a loop specialised to its mask, then the chunk is combined.
    *
    * @param consensus 0 none, 1 by summed values, 2 by counted signs
    * @param aggregation 0 weighted, 1 mean, 2 sum
@@ -245,65 +267,170 @@ final class FusedKernels {
     int n = b.length;
     int m = parts.size();
     float[] out = new float[n];
-    float[][] x = new float[m][];
     float[] fw = new float[m];
-    float[] ff = new float[m];
     for (int i = 0; i < m; i++) {
-      x[i] = parts.get(i).x();
       fw[i] = (float) parts.get(i).weight();
-      ff[i] = (float) parts.get(i).factor();
     }
     float norm = (float) (1.0 / (Math.abs(weightSum) < 1e-8 ? 1.0 : weightSum));
     float lam = (float) lambda;
+    boolean scaleByLambda = lambda != 1.0;
     boolean divide = consensus != 0 && (aggregation == 1 || (aggregation == 0 && normalize));
     forBlocks(n, blocks(n), (bl, lo, hi) -> {
-      float[] v = new float[m];
-      for (int e = lo; e < hi; e++) {
-        float be = b[e];
+      float[][] v = new float[m][CHUNK];
+      float[] mixed = new float[CHUNK];
+      float[] elected = new float[CHUNK];
+      float[] div = new float[CHUNK];
+      for (int c0 = lo; c0 < hi; c0 += CHUNK) {
+        int len = Math.min(CHUNK, hi - c0);
         for (int i = 0; i < m; i++) {
-          Part p = parts.get(i);
-          float d = x[i][e] - be;
-          float kept = d * keep(p.mask(), d, e);
-          if (p.rescale()) {
-            kept = kept * ff[i];
-          }
-          if (p.divide() != null) {
-            kept = kept / p.divide()[e];
-          }
-          v[i] = kept * fw[i];
+          values(parts.get(i), b, c0, len, fw[i], v[i]);
         }
-        float mixed;
+        // Loops over the chunk for one model at a time (simple enough for the JIT to vectorise); the float
+        // operations and their order per entry are those of the tensor formulation.
         if (consensus == 0) {
-          mixed = v[0];
+          System.arraycopy(v[0], 0, mixed, 0, len);
           for (int i = 1; i < m; i++) {
-            mixed = mixed + v[i];
+            float[] vi = v[i];
+            for (int j = 0; j < len; j++) {
+              mixed[j] = mixed[j] + vi[j];
+            }
           }
           if (normalize) {
-            mixed = mixed * norm;
+            for (int j = 0; j < len; j++) {
+              mixed[j] = mixed[j] * norm;
+            }
           }
         } else {
-          float votes = consensus == 1 ? v[0] : Math.signum(v[0]);
-          for (int i = 1; i < m; i++) {
-            votes = votes + (consensus == 1 ? v[i] : Math.signum(v[i]));
+          float[] votes = elected;
+          if (consensus == 1) {
+            System.arraycopy(v[0], 0, votes, 0, len);
+            for (int i = 1; i < m; i++) {
+              float[] vi = v[i];
+              for (int j = 0; j < len; j++) {
+                votes[j] = votes[j] + vi[j];
+              }
+            }
+          } else {
+            float[] v0 = v[0];
+            for (int j = 0; j < len; j++) {
+              votes[j] = Math.signum(v0[j]);
+            }
+            for (int i = 1; i < m; i++) {
+              float[] vi = v[i];
+              for (int j = 0; j < len; j++) {
+                votes[j] = votes[j] + Math.signum(vi[j]);
+              }
+            }
           }
-          float elected = (votes >= 0 ? 1f : 0f) * 2f + -1f;
-          float acc = 0;
-          float div = 0;
+          for (int j = 0; j < len; j++) {
+            elected[j] = (votes[j] >= 0 ? 1f : 0f) * 2f + -1f;
+          }
           for (int i = 0; i < m; i++) {
-            float agree = Math.signum(v[i]) == elected ? 1f : 0f;
-            float kept = v[i] * agree;
-            acc = i == 0 ? kept : acc + kept;
-            float dv = aggregation == 1 ? (Math.abs(kept) > 0 ? 1f : 0f) : agree * fw[i];
-            div = i == 0 ? dv : div + dv;
+            float[] vi = v[i];
+            float wi = fw[i];
+            boolean first = i == 0;
+            if (aggregation == 1) {
+              for (int j = 0; j < len; j++) {
+                float kept = vi[j] * (vi[j] * elected[j] > 0 ? 1f : 0f);
+                float dv = Math.abs(kept) > 0 ? 1f : 0f;
+                mixed[j] = first ? kept : mixed[j] + kept;
+                div[j] = first ? dv : div[j] + dv;
+              }
+            } else if (first) {
+              for (int j = 0; j < len; j++) {
+                float agree = vi[j] * elected[j] > 0 ? 1f : 0f; // sign(v) == elected, as v · (±1) > 0
+                mixed[j] = vi[j] * agree;
+                div[j] = agree * wi;
+              }
+            } else {
+              for (int j = 0; j < len; j++) {
+                float agree = vi[j] * elected[j] > 0 ? 1f : 0f;
+                mixed[j] = mixed[j] + vi[j] * agree;
+                div[j] = div[j] + agree * wi;
+              }
+            }
           }
-          mixed = divide ? acc / (div == 0 ? 1f : div) : acc;
+          if (divide) {
+            for (int j = 0; j < len; j++) {
+              mixed[j] = mixed[j] / (div[j] == 0 ? 1f : div[j]);
+            }
+          }
         }
-        if (lambda != 1.0) {
-          mixed = mixed * lam;
+        if (scaleByLambda) {
+          for (int j = 0; j < len; j++) {
+            mixed[j] = mixed[j] * lam;
+          }
         }
-        out[e] = be + mixed;
+        for (int j = 0; j < len; j++) {
+          out[c0 + j] = b[c0 + j] + mixed[j];
+        }
       }
     });
     return out;
+  }
+
+  /** One model's {@code v} for entries {@code [c0, c0 + len)} into {@code v[0, len)}, by a loop per kind of mask. */
+  private static void values(Part p, float[] b, int c0, int len, float w, float[] v) {
+    float[] x = p.x();
+    switch (p.mask()) {
+      case Mask.All a -> {
+        for (int j = 0; j < len; j++) {
+          v[j] = x[c0 + j] - b[c0 + j];
+        }
+      }
+      case Mask.Zero z -> {
+        for (int j = 0; j < len; j++) {
+          v[j] = (x[c0 + j] - b[c0 + j]) * 0f;
+        }
+      }
+      case Mask.Top t -> {
+        TopK top = t.top();
+        for (int j = 0; j < len; j++) {
+          int e = c0 + j;
+          float d = x[e] - b[e];
+          v[j] = d * top.bit(key(d), e);
+        }
+      }
+      case Mask.Band band -> {
+        TopK up = band.upper();
+        TopK low = band.lower();
+        for (int j = 0; j < len; j++) {
+          int e = c0 + j;
+          float d = x[e] - b[e];
+          int k = key(d);
+          v[j] = d * (up.bit(k, e) & (low.bit(k, e) ^ 1));
+        }
+      }
+      case Mask.Bernoulli r -> {
+        long seed = r.seed();
+        double pr = r.p();
+        for (int j = 0; j < len; j++) {
+          int e = c0 + j;
+          v[j] = (x[e] - b[e]) * (SeededMasks.uniform(seed, e) < pr ? 1f : 0f);
+        }
+      }
+      case Mask.Array a -> {
+        float[] mk = a.values();
+        for (int j = 0; j < len; j++) {
+          int e = c0 + j;
+          v[j] = (x[e] - b[e]) * mk[e];
+        }
+      }
+    }
+    if (p.rescale()) {
+      float f = (float) p.factor();
+      for (int j = 0; j < len; j++) {
+        v[j] = v[j] * f;
+      }
+    }
+    if (p.divide() != null) {
+      float[] pr = p.divide();
+      for (int j = 0; j < len; j++) {
+        v[j] = v[j] / pr[c0 + j];
+      }
+    }
+    for (int j = 0; j < len; j++) {
+      v[j] = v[j] * w;
+    }
   }
 }
