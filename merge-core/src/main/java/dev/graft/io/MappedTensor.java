@@ -59,7 +59,7 @@ public final class MappedTensor implements AutoCloseable {
       throw new IllegalStateException(
           "tensor '" + info.name() + "' has " + count + " elements, more than one array holds; read it in chunks");
     }
-    float[] out = new float[(int) count];
+    float[] out = dev.graft.internal.FloatArrays.take((int) count);
     readFloats(0, out, 0, out.length);
     return out;
   }

@@ -83,14 +83,99 @@ final class FusedKernels {
    * bits within it finds its key, and a scan from the end finds where its ties start.
    */
   static TopK topK(float[] x, float[] b, long k) {
+    return topK(x, b, new long[] {k})[0];
+  }
+
+  /** {@link #topK(float[], float[], long)} for several k at once, sharing the passes over the data. */
+  static TopK[] topK(float[] x, float[] b, long[] ks) {
     int n = x.length;
-    if (k <= 0) {
-      return TopK.NONE;
-    }
-    if (k >= n) {
-      return TopK.ALL;
-    }
+    TopK[] out = new TopK[ks.length];
     int blocks = blocks(n);
+    int[] high = null;
+    for (int q = 0; q < ks.length; q++) {
+      long k = ks[q];
+      if (k <= 0) {
+        out[q] = TopK.NONE;
+      } else if (k >= n) {
+        out[q] = TopK.ALL;
+      } else if (high == null) {
+        high = highHistogram(x, b, n, blocks);
+      }
+    }
+    if (high == null) {
+      return out;
+    }
+    // the bucket of the upper 15 key bits holding each k-th largest, and the count above it
+    int[] bucket = new int[ks.length];
+    long[] above = new long[ks.length];
+    java.util.Map<Integer, int[]> lows = new java.util.HashMap<>();
+    for (int q = 0; q < ks.length; q++) {
+      if (out[q] == null) {
+        int bk = high.length - 1;
+        long a = 0;
+        while (a + high[bk] < ks[q]) {
+          a += high[bk--];
+        }
+        bucket[q] = bk;
+        above[q] = a;
+        lows.putIfAbsent(bk, null);
+      }
+    }
+    int[] wanted = lows.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+    int[][][] perBlock = new int[blocks][wanted.length][];
+    forBlocks(n, blocks, (bl, lo, end) -> {
+      int[][] hs = perBlock[bl];
+      for (int w = 0; w < wanted.length; w++) {
+        hs[w] = new int[1 << 16];
+      }
+      int w0 = wanted[0];
+      int[] h0 = hs[0];
+      for (int i = lo; i < end; i++) {
+        int kk = key(b == null ? x[i] : x[i] - b[i]);
+        int hb = kk >>> 16;
+        if (hb == w0) {
+          h0[kk & 0xFFFF]++;
+        } else if (wanted.length > 1) {
+          for (int w = 1; w < wanted.length; w++) {
+            if (hb == wanted[w]) {
+              hs[w][kk & 0xFFFF]++;
+            }
+          }
+        }
+      }
+    });
+    for (int w = 0; w < wanted.length; w++) {
+      int[][] hs = new int[blocks][];
+      for (int bl = 0; bl < blocks; bl++) {
+        hs[bl] = perBlock[bl][w];
+      }
+      lows.put(wanted[w], merge(hs));
+    }
+    for (int q = 0; q < ks.length; q++) {
+      if (out[q] != null) {
+        continue;
+      }
+      int[] low = lows.get(bucket[q]);
+      long a = above[q];
+      int l = low.length - 1;
+      while (a + low[l] < ks[q]) {
+        a += low[l--];
+      }
+      int key = bucket[q] << 16 | l;
+      long need = ks[q] - a; // entries with exactly this key that are in the set: the last ones by position
+      int from = n;
+      for (int i = n - 1; i >= 0 && need > 0; i--) {
+        if (key(b == null ? x[i] : x[i] - b[i]) == key) {
+          from = i;
+          need--;
+        }
+      }
+      out[q] = new TopK(key, from);
+    }
+    return out;
+  }
+
+  private static int[] highHistogram(float[] x, float[] b, int n, int blocks) {
     int[][] hi = new int[blocks][1 << 15];
     forBlocks(n, blocks, (bl, lo, end) -> {
       int[] h = hi[bl];
@@ -98,38 +183,7 @@ final class FusedKernels {
         h[key(b == null ? x[i] : x[i] - b[i]) >>> 16]++;
       }
     });
-    int[] high = merge(hi);
-    long above = 0;
-    int bucket = high.length - 1;
-    while (above + high[bucket] < k) {
-      above += high[bucket--];
-    }
-    int hb = bucket;
-    int[][] lo16 = new int[blocks][1 << 16];
-    forBlocks(n, blocks, (bl, lo, end) -> {
-      int[] h = lo16[bl];
-      for (int i = lo; i < end; i++) {
-        int kk = key(b == null ? x[i] : x[i] - b[i]);
-        if (kk >>> 16 == hb) {
-          h[kk & 0xFFFF]++;
-        }
-      }
-    });
-    int[] low = merge(lo16);
-    int l = low.length - 1;
-    while (above + low[l] < k) {
-      above += low[l--];
-    }
-    int key = hb << 16 | l;
-    long need = k - above; // entries with exactly this key that are in the set: the last ones by position
-    int from = n;
-    for (int i = n - 1; i >= 0 && need > 0; i--) {
-      if (key(b == null ? x[i] : x[i] - b[i]) == key) {
-        from = i;
-        need--;
-      }
-    }
-    return new TopK(key, from);
+    return merge(hi);
   }
 
   private static int[] merge(int[][] hs) {
@@ -145,7 +199,7 @@ final class FusedKernels {
   /** Linear: {@code Σ x_i · w_i}, then times {@code scale} when {@code normalize} (the operator's order of floats). */
   static float[] linear(float[][] x, double[] w, boolean normalize, double scale) {
     int n = x[0].length;
-    float[] out = new float[n];
+    float[] out = dev.graft.internal.FloatArrays.take(n); // every element written below
     float[] fw = new float[w.length];
     for (int i = 0; i < w.length; i++) {
       fw[i] = (float) w[i];
@@ -177,7 +231,7 @@ final class FusedKernels {
   static float[] combine(float[] a, double s0, float[] b, double s1) {
     float f0 = (float) s0;
     float f1 = (float) s1;
-    float[] out = new float[a.length];
+    float[] out = dev.graft.internal.FloatArrays.take(a.length); // every element written below
     forBlocks(a.length, blocks(a.length), (bl, lo, hi) -> {
       for (int e = lo; e < hi; e++) {
         out[e] = a[e] * f0 + b[e] * f1;
@@ -213,21 +267,6 @@ final class FusedKernels {
    */
   record Part(float[] x, double weight, Mask mask, boolean rescale, double factor, float[] divide) {}
 
-  /** How a mask keeps entry {@code e} of {@code d = x - b} (1 or 0, as the tensor formulation multiplies). */
-  static float keep(Mask m, float d, int e) {
-    return switch (m) {
-      case Mask.All a -> 1f;
-      case Mask.Zero z -> 0f;
-      case Mask.Top t -> t.top().contains(key(d), e) ? 1f : 0f;
-      case Mask.Band b -> {
-        int k = key(d);
-        yield b.upper().contains(k, e) && !b.lower().contains(k, e) ? 1f : 0f;
-      }
-      case Mask.Bernoulli r -> SeededMasks.uniform(r.seed(), e) < r.p() ? 1f : 0f;
-      case Mask.Array a -> a.values()[e];
-    };
-  }
-
   /** Σ |x - b| and Σ |(x - b) · mask|, in the block order of the tensor layer's sums (for the L1 rescale). */
   static double[] l1(float[] x, float[] b, Mask m) {
     int n = x.length;
@@ -238,11 +277,16 @@ final class FusedKernels {
       }
       return s;
     });
+    Part unit = new Part(x, 1, m, false, 1, null);
     double after = Parallel.sum(n, (lo, hi) -> {
+      float[] v = new float[CHUNK];
       double s = 0;
-      for (int e = lo; e < hi; e++) {
-        float d = x[e] - b[e];
-        s += Math.abs(d * keep(m, d, e));
+      for (int c0 = lo; c0 < hi; c0 += CHUNK) {
+        int len = Math.min(CHUNK, hi - c0);
+        values(unit, b, c0, len, 1f, v); // (x - b) · mask, then · 1 (exact)
+        for (int j = 0; j < len; j++) {
+          s += Math.abs(v[j]);
+        }
       }
       return s;
     });
@@ -266,7 +310,7 @@ final class FusedKernels {
   static float[] taskArithmetic(float[] b, List<Part> parts, int consensus, int aggregation, boolean normalize, double weightSum, double lambda) {
     int n = b.length;
     int m = parts.size();
-    float[] out = new float[n];
+    float[] out = dev.graft.internal.FloatArrays.take(n); // every element written below
     float[] fw = new float[m];
     for (int i = 0; i < m; i++) {
       fw[i] = (float) parts.get(i).weight();
@@ -322,29 +366,26 @@ final class FusedKernels {
               }
             }
           }
+          // Branch-free forms of the tensor formulation's selects, equal for every finite value (with a NaN in the
+          // inputs both give NaN): elected = votes >= 0 ? 1 : -1 is copySign(1, votes) (they differ only at -0.0,
+          // which only all-zero entries sum to, where nothing is kept either way); sign(v) == elected is
+          // max(0, signum(v · elected)); |kept| > 0 is then that same agreement; and div == 0 ? 1 : div is
+          // div + (1 - signum(|div|)).
           for (int j = 0; j < len; j++) {
-            elected[j] = (votes[j] >= 0 ? 1f : 0f) * 2f + -1f;
+            elected[j] = Math.copySign(1f, votes[j]);
           }
           for (int i = 0; i < m; i++) {
             float[] vi = v[i];
-            float wi = fw[i];
-            boolean first = i == 0;
-            if (aggregation == 1) {
+            float wi = aggregation == 1 ? 1f : fw[i];
+            if (i == 0) {
               for (int j = 0; j < len; j++) {
-                float kept = vi[j] * (vi[j] * elected[j] > 0 ? 1f : 0f);
-                float dv = Math.abs(kept) > 0 ? 1f : 0f;
-                mixed[j] = first ? kept : mixed[j] + kept;
-                div[j] = first ? dv : div[j] + dv;
-              }
-            } else if (first) {
-              for (int j = 0; j < len; j++) {
-                float agree = vi[j] * elected[j] > 0 ? 1f : 0f; // sign(v) == elected, as v · (±1) > 0
+                float agree = Math.max(0f, Math.signum(vi[j] * elected[j]));
                 mixed[j] = vi[j] * agree;
                 div[j] = agree * wi;
               }
             } else {
               for (int j = 0; j < len; j++) {
-                float agree = vi[j] * elected[j] > 0 ? 1f : 0f;
+                float agree = Math.max(0f, Math.signum(vi[j] * elected[j]));
                 mixed[j] = mixed[j] + vi[j] * agree;
                 div[j] = div[j] + agree * wi;
               }
@@ -352,7 +393,7 @@ final class FusedKernels {
           }
           if (divide) {
             for (int j = 0; j < len; j++) {
-              mixed[j] = mixed[j] / (div[j] == 0 ? 1f : div[j]);
+              mixed[j] = mixed[j] / (div[j] + (1f - Math.signum(Math.abs(div[j]))));
             }
           }
         }
@@ -402,11 +443,12 @@ final class FusedKernels {
         }
       }
       case Mask.Bernoulli r -> {
+        // uniform(seed, e) < p, with uniform = (mix >>> 11) · 2^-53, is the integer test (mix >>> 11) < ceil(p · 2^53)
         long seed = r.seed();
-        double pr = r.p();
+        long limit = (long) Math.ceil(r.p() * 0x1.0p53);
         for (int j = 0; j < len; j++) {
           int e = c0 + j;
-          v[j] = (x[e] - b[e]) * (SeededMasks.uniform(seed, e) < pr ? 1f : 0f);
+          v[j] = (x[e] - b[e]) * (int) (((SeededMasks.mix(seed, e) >>> 11) - limit) >>> 63);
         }
       }
       case Mask.Array a -> {

@@ -172,6 +172,7 @@ public final class TaskArithmetic implements MergeOperator {
   /** The whole merge in one pass over heap arrays ({@link FusedKernels}): the same floats as the code above. */
   private float[] fused(MergeInputs in, float[] b, float[][] x, Params g, String rescale) {
     List<FusedKernels.Part> parts = new ArrayList<>();
+    List<float[]> temporaries = new ArrayList<>(); // masks and probabilities, back to the pool at the end
     double weightSum = 0;
     Shape shape = in.base().shape();
     long numel = shape.numel();
@@ -188,7 +189,7 @@ public final class TaskArithmetic implements MergeOperator {
             if (g.text("trim_scope").equals("row") && shape.rank() >= 1) {
               int cols = cols(shape);
               int k = Math.max(1, (int) (d * cols));
-              mask = new FusedKernels.Mask.Array(HostMasks.rowBand(delta(x[i], b), cols, c -> new int[] {c - k, 0}));
+              mask = new FusedKernels.Mask.Array(temporary(temporaries, rowBand(x[i], b, cols, c -> new int[] {c - k, 0})));
             } else {
               mask = new FusedKernels.Mask.Top(FusedKernels.topK(x[i], b, Math.max(1, (long) (d * numel))));
             }
@@ -197,12 +198,12 @@ public final class TaskArithmetic implements MergeOperator {
           case OUTLIERS -> {
             double gamma = p.number("gamma");
             if (g.text("mask_scope").equals("row") && shape.rank() >= 1) {
-              mask = new FusedKernels.Mask.Array(HostMasks.rowBand(delta(x[i], b), cols(shape), c -> outlierBand(c, d, gamma)));
+              mask = new FusedKernels.Mask.Array(temporary(temporaries, rowBand(x[i], b, cols(shape), c -> outlierBand(c, d, gamma))));
             } else {
               int[] band = outlierBand(numel, d, gamma);
               long keep = numel - band[0] - band[1];
-              mask = keep <= 0 ? new FusedKernels.Mask.Zero()
-                  : new FusedKernels.Mask.Band(FusedKernels.topK(x[i], b, band[1] + keep), FusedKernels.topK(x[i], b, band[1]));
+              FusedKernels.TopK[] t = keep <= 0 ? null : FusedKernels.topK(x[i], b, new long[] {band[1] + keep, band[1]});
+              mask = keep <= 0 ? new FusedKernels.Mask.Zero() : new FusedKernels.Mask.Band(t[0], t[1]);
             }
           }
           case DELLA -> {
@@ -211,9 +212,11 @@ public final class TaskArithmetic implements MergeOperator {
               throw new IllegalArgumentException("tensor " + in.tensor() + ": della needs 0 < density - epsilon and density + epsilon < 1, found density "
                   + d + ", epsilon " + eps);
             }
-            float[][] mp = HostMasks.della(delta(x[i], b), cols(shape), d, eps, in.seed(i));
-            mask = new FusedKernels.Mask.Array(mp[0]);
-            probability = mp[1];
+            float[] delta = delta(x[i], b);
+            float[][] mp = HostMasks.della(delta, cols(shape), d, eps, in.seed(i));
+            dev.graft.internal.FloatArrays.give(delta);
+            mask = new FusedKernels.Mask.Array(temporary(temporaries, mp[0]));
+            probability = temporary(temporaries, mp[1]);
           }
           default -> throw new AssertionError(sparsifier);
         }
@@ -243,11 +246,25 @@ public final class TaskArithmetic implements MergeOperator {
       case "sum" -> 2;
       default -> 0;
     };
-    return FusedKernels.taskArithmetic(b, parts, cons, agg, g.bool("normalize"), weightSum, g.number("lambda"));
+    float[] out = FusedKernels.taskArithmetic(b, parts, cons, agg, g.bool("normalize"), weightSum, g.number("lambda"));
+    temporaries.forEach(dev.graft.internal.FloatArrays::give);
+    return out;
+  }
+
+  private static float[] temporary(List<float[]> temporaries, float[] a) {
+    temporaries.add(a);
+    return a;
+  }
+
+  private static float[] rowBand(float[] x, float[] b, int cols, java.util.function.IntFunction<int[]> band) {
+    float[] delta = delta(x, b);
+    float[] mask = HostMasks.rowBand(delta, cols, band);
+    dev.graft.internal.FloatArrays.give(delta);
+    return mask;
   }
 
   private static float[] delta(float[] x, float[] b) {
-    float[] d = new float[x.length];
+    float[] d = dev.graft.internal.FloatArrays.take(x.length); // every element written below
     for (int e = 0; e < d.length; e++) {
       d[e] = x[e] - b[e];
     }

@@ -64,6 +64,11 @@ public final class MergeExecutor {
 
     /** Stores a tensor copied unchanged from an input checkpoint; returns the bytes read. */
     long copy(TensorTask t, Checkpoint from, String tensor);
+
+    /** Whether the sink keeps the arrays given to {@link #put} (else they may be reused once it returns). */
+    default boolean keeps() {
+      return false;
+    }
   }
 
   /**
@@ -119,6 +124,11 @@ public final class MergeExecutor {
         float[] v = from.readFloats(tensor);
         out.put(t.name(), roundTrip(v, t.outDtype()));
         return from.info(tensor).byteSize();
+      }
+
+      @Override
+      public boolean keeps() {
+        return true;
       }
     };
     execute(plan, o, progress, locate, sink);
@@ -305,7 +315,28 @@ public final class MergeExecutor {
         throw new IllegalStateException(plan.operator().spec().name() + " returned shape " + out.shape() + " for " + t.name() + ", expected " + t.shape());
       }
       float[] values = out.heapArray(); // the result's own array where the backend keeps one (nothing else holds it)
-      sink.put(t, values != null ? values : out.toFloatArray());
+      if (values == null) {
+        values = out.toFloatArray();
+      }
+      sink.put(t, values);
+      // The inputs' arrays (handed to heap backends without a copy) and the result's go back to the pool once
+      // nothing holds them: never one the sink keeps, never the result when an operator returned an input.
+      java.util.Set<float[]> done = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      for (Tensor x : in.models()) {
+        done.add(x.heapArray());
+      }
+      if (in.base() != null) {
+        done.add(in.base().heapArray());
+      }
+      for (Tensor f : in.fishers()) {
+        done.add(f.heapArray());
+      }
+      done.remove(values);
+      if (!sink.keeps()) {
+        done.add(values);
+      }
+      scope.close();
+      done.forEach(dev.graft.internal.FloatArrays::give);
       return bytes;
     }
   }
