@@ -145,11 +145,14 @@ final class FusedKernels {
       }
     });
     for (int w = 0; w < wanted.length; w++) {
-      int[][] hs = new int[blocks][];
+      int[] sum = new int[1 << 16];
       for (int bl = 0; bl < blocks; bl++) {
-        hs[bl] = perBlock[bl][w];
+        int[] h = perBlock[bl][w];
+        for (int i = 0; i < sum.length; i++) {
+          sum[i] += h[i];
+        }
       }
-      lows.put(wanted[w], merge(hs));
+      lows.put(wanted[w], sum);
     }
     for (int q = 0; q < ks.length; q++) {
       if (out[q] != null) {
@@ -163,8 +166,16 @@ final class FusedKernels {
       }
       int key = bucket[q] << 16 | l;
       long need = ks[q] - a; // entries with exactly this key that are in the set: the last ones by position
-      int from = n;
-      for (int i = n - 1; i >= 0 && need > 0; i--) {
+      // the per-block histograms say which block holds the need-th tie from the end: only that block is scanned
+      int w = java.util.Arrays.binarySearch(wanted, bucket[q]);
+      int bl = blocks - 1;
+      while (perBlock[bl][w][l] < need) {
+        need -= perBlock[bl][w][l];
+        bl--;
+      }
+      int lo = (int) ((long) n * bl / blocks);
+      int from = (int) ((long) n * (bl + 1) / blocks);
+      for (int i = from - 1; i >= lo && need > 0; i--) {
         if (key(b == null ? x[i] : x[i] - b[i]) == key) {
           from = i;
           need--;
