@@ -324,9 +324,17 @@ public final class TaskArithmetic implements MergeOperator {
           if (keep <= 0) {
             mask = delta.backend().zeros(delta.scope(), shape);
           } else {
+            // The band is the top (top + keep) minus the top (top). Both thresholds must select exactly their
+            // count (no magnitude tie across a cut) for the masks to be the rank band; else ranks on the host.
             Tensor abs = delta.abs();
             Tensor low = abs.ge(delta.kthLargestAbs(band[1] + keep));
-            mask = exact(delta, band[1] == 0 ? low : low.mul(abs.lt(delta.kthLargestAbs(band[1]))), keep, band);
+            boolean exact = low.countNonZero() == band[1] + keep;
+            if (band[1] > 0) {
+              Tensor high = abs.ge(delta.kthLargestAbs(band[1]));
+              exact &= high.countNonZero() == band[1];
+              low = low.mul(high.neg().add(1));
+            }
+            mask = exact ? low : delta.backend().fromFloats(delta.scope(), HostMasks.rowBand(delta.toFloatArray(), (int) numel, c -> band), shape);
           }
         }
       }

@@ -310,6 +310,18 @@ public final class MergeExecutor {
         }
       }
       MergeInputs in = new MergeInputs(t.name(), base, models, params, t.global(), fs, tensorSeed(o.seed(), t.name()), be, scope);
+      // The inputs' arrays (handed to heap backends without a copy) go back to the pool once the result is stored;
+      // noted now, as operators may close their inputs.
+      java.util.Set<float[]> done = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      for (Tensor x : in.models()) {
+        done.add(x.heapArray());
+      }
+      if (base != null) {
+        done.add(base.heapArray());
+      }
+      for (Tensor f : fs) {
+        done.add(f.heapArray());
+      }
       Tensor out = plan.operator().merge(in);
       if (!out.shape().equals(t.shape())) {
         throw new IllegalStateException(plan.operator().spec().name() + " returned shape " + out.shape() + " for " + t.name() + ", expected " + t.shape());
@@ -319,18 +331,7 @@ public final class MergeExecutor {
         values = out.toFloatArray();
       }
       sink.put(t, values);
-      // The inputs' arrays (handed to heap backends without a copy) and the result's go back to the pool once
-      // nothing holds them: never one the sink keeps, never the result when an operator returned an input.
-      java.util.Set<float[]> done = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-      for (Tensor x : in.models()) {
-        done.add(x.heapArray());
-      }
-      if (in.base() != null) {
-        done.add(in.base().heapArray());
-      }
-      for (Tensor f : in.fishers()) {
-        done.add(f.heapArray());
-      }
+      // ... and the result's too, unless the sink keeps it; never the result when an operator returned an input.
       done.remove(values);
       if (!sink.keeps()) {
         done.add(values);

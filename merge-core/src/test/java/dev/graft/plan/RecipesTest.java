@@ -86,6 +86,16 @@ class RecipesTest {
     }
     assertThat(out.resolve("tokenizer.json")).exists();
     assertThat(RecipeReader.read(out.resolve(MergeRunner.RECIPE_FILE))).isEqualTo(rs);
+    // The reference backend (the default on CPU: fused kernels, inputs without a copy, a pool of arrays) writes the
+    // same bytes as DJL's tensor-layer formulation.
+    Path ref = work.resolve("ref-" + file);
+    MergeRunner.run(plans, rs, ref, new MergeExecutor.Options(dev.graft.backend.reference.ReferenceBackend.INSTANCE, 1, 100_000, 2, 1L << 30),
+        (i, n, p) -> dev.graft.io.Progress.NONE);
+    try (Checkpoint a = Checkpoint.open(out); Checkpoint b = Checkpoint.open(ref)) {
+      for (String name : a.tensors().keySet()) {
+        assertThat(b.readFloats(name)).as(file + " " + name).containsExactly(a.readFloats(name));
+      }
+    }
     assertThat(Files.readString(out.resolve("README.md"))).startsWith("---\nbase_model:").contains("library_name: transformers");
     try (Stream<Path> s = Files.list(work)) {
       assertThat(s.map(p -> p.getFileName().toString()).filter(n -> n.contains(".graft-"))).isEmpty();
