@@ -65,8 +65,7 @@ public final class CmaEs implements Optimizer {
   private long evalsSinceEigen;
   private int restartsDone;
   private double[][] pending; // normalised points of the last ask
-  private Evaluated best;
-  private List<Evaluated> last = List.of();
+  private final BestSoFar seen = new BestSoFar();
 
   /**
    * @param start the initial mean (in gene units)
@@ -247,12 +246,7 @@ public final class CmaEs implements Optimizer {
     if (pending == null || results.size() != pending.length) {
       throw new IllegalStateException("cmaes expected " + (pending == null ? 0 : pending.length) + " results, got " + results.size());
     }
-    for (Evaluated e : results) {
-      if (best == null || e.fitness() > best.fitness()) {
-        best = e;
-      }
-    }
-    last = List.copyOf(results);
+    seen.told(results);
     Integer[] order = new Integer[lambda];
     for (int i = 0; i < lambda; i++) {
       order[i] = i;
@@ -432,13 +426,13 @@ public final class CmaEs implements Optimizer {
 
   @Override
   public Optional<Evaluated> best() {
-    return Optional.ofNullable(best);
+    return seen.best();
   }
 
   /** The last generation. */
   @Override
   public List<Evaluated> population() {
-    return last;
+    return seen.last();
   }
 
   @Override
@@ -457,10 +451,7 @@ public final class CmaEs implements Optimizer {
     s.put("generation", generation);
     s.put("evals_since_eigen", evalsSinceEigen);
     s.put("restarts_done", restartsDone);
-    if (best != null) {
-      s.set("best", States.evaluated(best, store));
-    }
-    s.set("last", States.list(last, store));
+    seen.save(s, store);
     return s;
   }
 
@@ -478,7 +469,6 @@ public final class CmaEs implements Optimizer {
     generation = s.get("generation").asLong();
     evalsSinceEigen = s.get("evals_since_eigen").asLong();
     restartsDone = s.get("restarts_done").asInt();
-    best = s.has("best") ? States.evaluated(s.get("best"), store) : null;
-    last = s.has("last") ? States.list(s.get("last"), store) : List.of();
+    seen.restore(s, store);
   }
 }

@@ -16,8 +16,7 @@ public final class RandomSearch implements Optimizer {
   private final Genome start;
   private final Generator generator;
   private boolean started;
-  private Evaluated best;
-  private List<Evaluated> last = List.of();
+  private final BestSoFar seen = new BestSoFar();
 
   public RandomSearch(int batch, Genome start, Generator generator) {
     if (batch < 1) {
@@ -60,39 +59,30 @@ public final class RandomSearch implements Optimizer {
   @Override
   public void tell(List<Evaluated> results) {
     started = true;
-    last = List.copyOf(results);
-    for (Evaluated e : results) {
-      if (best == null || e.fitness() > best.fitness()) {
-        best = e;
-      }
-    }
+    seen.told(results);
   }
 
   @Override
   public Optional<Evaluated> best() {
-    return Optional.ofNullable(best);
+    return seen.best();
   }
 
   /** The last batch. */
   @Override
   public List<Evaluated> population() {
-    return last;
+    return seen.last();
   }
 
   @Override
   public ObjectNode save(GenomeStore store) {
     ObjectNode s = States.JSON.createObjectNode().put("started", started);
-    if (best != null) {
-      s.set("best", States.evaluated(best, store));
-    }
-    s.set("last", States.list(last, store));
+    seen.save(s, store);
     return s;
   }
 
   @Override
   public void restore(ObjectNode s, GenomeStore store) {
     started = s.get("started").asBoolean();
-    best = s.has("best") ? States.evaluated(s.get("best"), store) : null;
-    last = States.list(s.get("last"), store);
+    seen.restore(s, store);
   }
 }

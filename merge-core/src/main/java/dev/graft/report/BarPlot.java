@@ -3,7 +3,6 @@ package dev.graft.report;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,18 +36,12 @@ public final class BarPlot {
   }
 
   public byte[] png(int width) {
-    System.setProperty("java.awt.headless", "true");
     int rowH = 26;
     int top = 44;
     int height = top + rowH * bars.size() + 50;
-    BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = img.createGraphics();
+    BufferedImage img = Png.canvas(width, height);
+    Graphics2D g = Png.graphics(img);
     try {
-      g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-      g.setColor(Color.WHITE);
-      g.fillRect(0, 0, width, height);
-      g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
       int left = 10 + bars.stream().mapToInt(b -> g.getFontMetrics().stringWidth(b.label())).max().orElse(0) + 10;
       int right = width - 70;
       double max = Math.max(1e-12, bars.stream().mapToDouble(Bar::value).max().orElse(1));

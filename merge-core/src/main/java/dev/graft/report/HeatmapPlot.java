@@ -46,13 +46,10 @@ public final class HeatmapPlot {
   }
 
   public byte[] png(int width, int height) {
-    System.setProperty("java.awt.headless", "true");
-    BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = img.createGraphics();
+    BufferedImage img = Png.canvas(width, height);
+    Graphics2D g = Png.graphics(img);
+    g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_OFF); // crisp cells
     try {
-      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-      g.setColor(Color.WHITE);
-      g.fillRect(0, 0, width, height);
       int nx = values.length;
       int ny = nx == 0 ? 0 : values[0].length;
       double lo = Double.POSITIVE_INFINITY;
@@ -88,19 +85,7 @@ public final class HeatmapPlot {
       }
       g.setColor(Color.BLACK);
       g.drawRect(left, top, right - left, bottom - top);
-      for (int k = 0; k <= 5; k++) {
-        int py = bottom - (bottom - top) * k / 5;
-        int px = left + (right - left) * k / 5;
-        String ty = String.format(Locale.ROOT, "%.3g", yRange[0] + (yRange[1] - yRange[0]) * k / 5);
-        String tx = String.format(Locale.ROOT, "%.3g", xRange[0] + (xRange[1] - xRange[0]) * k / 5);
-        g.drawString(ty, left - 6 - g.getFontMetrics().stringWidth(ty), py + 4);
-        g.drawString(tx, px - g.getFontMetrics().stringWidth(tx) / 2, bottom + 16);
-      }
-      g.drawString(xLabel, (left + right) / 2 - g.getFontMetrics().stringWidth(xLabel) / 2, height - 12);
-      Graphics2D gy = (Graphics2D) g.create();
-      gy.rotate(-Math.PI / 2);
-      gy.drawString(yLabel, -(top + bottom) / 2 - g.getFontMetrics().stringWidth(yLabel) / 2, 16);
-      gy.dispose();
+      Png.axes(g, left, right, top, bottom, height, xRange[0], xRange[1], yRange[0], yRange[1], xLabel, yLabel);
       int barLeft = right + 30;
       for (int py = top; py <= bottom; py++) {
         g.setColor(ramp((bottom - py) / (double) (bottom - top)));

@@ -4,11 +4,9 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /** A plain line chart rendered to PNG with Java2D (headless): curves people would rather look at than read. */
 public final class LinePlot {
@@ -67,14 +65,9 @@ public final class LinePlot {
 
   /** The chart as PNG bytes, {@code width} × {@code height} pixels. */
   public byte[] png(int width, int height) {
-    System.setProperty("java.awt.headless", "true");
-    BufferedImage img = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = img.createGraphics();
+    BufferedImage img = Png.canvas(width, height);
+    Graphics2D g = Png.graphics(img);
     try {
-      g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-      g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-      g.setColor(Color.WHITE);
-      g.fillRect(0, 0, width, height);
       double x0 = Double.POSITIVE_INFINITY;
       double x1 = Double.NEGATIVE_INFINITY;
       double y0 = Double.POSITIVE_INFINITY;
@@ -112,19 +105,7 @@ public final class LinePlot {
       }
       g.setColor(Color.BLACK);
       g.drawRect(left, top, right - left, bottom - top);
-      for (int k = 0; k <= 5; k++) {
-        int py = bottom - (bottom - top) * k / 5;
-        int px = left + (right - left) * k / 5;
-        String ty = String.format(Locale.ROOT, "%.3g", y0 + (y1 - y0) * k / 5);
-        String tx = String.format(Locale.ROOT, "%.3g", x0 + (x1 - x0) * k / 5);
-        g.drawString(ty, left - 6 - g.getFontMetrics().stringWidth(ty), py + 4);
-        g.drawString(tx, px - g.getFontMetrics().stringWidth(tx) / 2, bottom + 16);
-      }
-      g.drawString(xLabel, (left + right) / 2 - g.getFontMetrics().stringWidth(xLabel) / 2, height - 12);
-      Graphics2D gy = (Graphics2D) g.create();
-      gy.rotate(-Math.PI / 2);
-      gy.drawString(yLabel, -(top + bottom) / 2 - g.getFontMetrics().stringWidth(yLabel) / 2, 16);
-      gy.dispose();
+      Png.axes(g, left, right, top, bottom, height, x0, x1, y0, y1, xLabel, yLabel);
       g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
       g.drawString(title, left, 24);
       g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
