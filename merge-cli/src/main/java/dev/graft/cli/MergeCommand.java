@@ -79,7 +79,9 @@ final class MergeCommand implements Callable<Integer> {
     int threads = work.threads();
     Device dev = Device.parse(device);
     List<Recipe> stages = RecipeReader.read(recipe);
-    List<MergePlan> plans = MergeRunner.prepare(stages, ModelResolver.forRecipe(recipe), Operators.builtIn());
+    ProgressLine download = work.progress(err, "download", "files");
+    List<MergePlan> plans = MergeRunner.prepare(stages, ModelResolver.forRecipeWithDownloads(recipe, download), Operators.builtIn());
+    download.finish();
     if (out != null) {
       MergeRunner.checkOutput(out);
     }

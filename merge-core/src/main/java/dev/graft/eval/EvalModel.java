@@ -123,7 +123,8 @@ public sealed interface EvalModel extends AutoCloseable {
    */
   static EvalModel ofRecipe(Path recipe, long seed, int threads, Device device, MergeRunner.Listener listener) {
     java.util.List<dev.graft.recipe.Recipe> stages = dev.graft.recipe.RecipeReader.read(recipe);
-    java.util.List<MergePlan> plans = MergeRunner.prepare(stages, dev.graft.plan.ModelResolver.forRecipe(recipe), dev.graft.op.Operators.builtIn());
+    java.util.List<MergePlan> plans = MergeRunner.prepare(stages, dev.graft.plan.ModelResolver.forRecipeWithDownloads(recipe, dev.graft.io.Progress.NONE),
+        dev.graft.op.Operators.builtIn());
     try (dev.graft.tensor.spi.Backend be = dev.graft.tensor.Backends.create("auto", device)) {
       dev.graft.plan.MergeExecutor.Options opt = new dev.graft.plan.MergeExecutor.Options(be, seed, Long.MAX_VALUE, threads,
           Runtime.getRuntime().maxMemory() / 4);

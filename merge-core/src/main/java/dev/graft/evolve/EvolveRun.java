@@ -99,7 +99,7 @@ public final class EvolveRun {
 
   private static SearchSpace recipeSpace(EvolveSpec spec, TaskSet tasks, Device device) {
     Recipe r = RecipeReader.read(spec.merge()).get(0);
-    ModelResolver resolver = ModelResolver.forRecipe(spec.merge());
+    ModelResolver resolver = ModelResolver.forRecipeWithDownloads(spec.merge(), dev.graft.io.Progress.NONE);
     r = absolute(r, resolver);
     Operators ops = Operators.builtIn();
     List<MergePlan> plans = MergeRunner.prepare(List.of(r), resolver, ops); // headers only: every recipe problem, now

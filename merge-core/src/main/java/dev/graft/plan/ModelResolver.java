@@ -54,6 +54,25 @@ public final class ModelResolver {
     return hubCache;
   }
 
+  private dev.graft.hub.HubDownloader downloader;
+  private dev.graft.io.Progress downloadProgress = dev.graft.io.Progress.NONE;
+
+  /**
+   * This resolver, downloading Hugging Face ids that are not in the cache (into the cache) when {@code downloader}
+   * is present.
+   */
+  public ModelResolver withDownloads(Optional<dev.graft.hub.HubDownloader> downloader, dev.graft.io.Progress progress) {
+    this.downloader = downloader.orElse(null);
+    this.downloadProgress = progress;
+    return this;
+  }
+
+  /** A resolver for a recipe that downloads missing hub models as configured by the environment (HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE). */
+  public static ModelResolver forRecipeWithDownloads(Path recipeFile, dev.graft.io.Progress progress) {
+    ModelResolver r = forRecipe(recipeFile);
+    return r.withDownloads(dev.graft.hub.HubDownloader.fromEnvironment(System.getenv(), r.hubCache), progress);
+  }
+
   /** The checkpoint path, or empty; {@link #tried(String)} says where it looked. */
   public Optional<Path> resolve(String ref) {
     for (Path p : pathCandidates(ref)) {
@@ -61,8 +80,23 @@ public final class ModelResolver {
         return Optional.of(p);
       }
     }
-    return hubSnapshot(ref);
+    Optional<Path> cached = hubSnapshot(ref);
+    if (cached.isPresent() || downloader == null || !looksLikeHubId(ref)) {
+      return cached;
+    }
+    Matcher m = HF_ID.matcher(ref);
+    if (!m.matches()) {
+      return cached;
+    }
+    try {
+      return Optional.of(downloader.download(m.group(1) + "/" + m.group(2), m.group(3) == null ? "main" : m.group(3), downloadProgress));
+    } catch (dev.graft.InvalidInputException e) {
+      hubFailures.put(ref, e.getMessage()); // reported with the places looked at, as a model not found
+      return Optional.empty();
+    }
   }
+
+  private final Map<String, String> hubFailures = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** The snapshot folder of a Hugging Face id in the cache, or empty. */
   public Optional<Path> hubSnapshot(String ref) {
@@ -105,6 +139,9 @@ public final class ModelResolver {
     Matcher m = HF_ID.matcher(ref);
     if (m.matches() && hubCache != null) {
       out.add(hubCache.resolve(repoFolder(m.group(1), m.group(2))) + " (Hugging Face cache, revision " + (m.group(3) == null ? "main" : m.group(3)) + ")");
+    }
+    if (hubFailures.containsKey(ref)) {
+      out.add("the Hugging Face hub: " + hubFailures.get(ref));
     }
     return out;
   }
