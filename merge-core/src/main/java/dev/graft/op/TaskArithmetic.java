@@ -44,6 +44,11 @@ public final class TaskArithmetic implements MergeOperator {
     COUNT
   }
 
+  /** Hidden per-model parameter of {@code trim_scope: model}: the magnitude key of the model-wide threshold. */
+  public static final String TRIM_KEY = "_trim_key";
+  /** Hidden per-model parameter of {@code trim_scope: model}: the first position in this tensor of a tie kept. */
+  public static final String TRIM_FROM = "_trim_from";
+
   private final OperatorSpec spec;
   private final Sparsifier sparsifier;
   private final Consensus consensus;
@@ -76,7 +81,8 @@ public final class TaskArithmetic implements MergeOperator {
       ps.add(ParamSpec.number("epsilon", PER_MODEL, 0, 0.5, 0.15, true, "half-width of the keep-probability range around density"));
     }
     if (sparsifier == Sparsifier.MAGNITUDE) {
-      ps.add(ParamSpec.choice("trim_scope", GLOBAL, "tensor", List.of("tensor", "row"), "top-k over the whole tensor (mergekit) or per row"));
+      ps.add(ParamSpec.choice("trim_scope", GLOBAL, "tensor", List.of("tensor", "row", "model"),
+          "top-k over the whole tensor (mergekit), per row, or over the whole model (TIES paper: one threshold per model)"));
     }
     ps.add(ParamSpec.number("lambda", GLOBAL, -100, 100, 1.0, true, "scale of the merged task vector"));
     ps.add(ParamSpec.bool("normalize", GLOBAL, defaultNormalize, "divide by the sum of (agreeing) weights"));
@@ -186,7 +192,9 @@ public final class TaskArithmetic implements MergeOperator {
       if (d < 1 && numel > 0) {
         switch (sparsifier) {
           case MAGNITUDE -> {
-            if (g.text("trim_scope").equals("row") && shape.rank() >= 1) {
+            if (g.text("trim_scope").equals("model")) {
+              mask = new FusedKernels.Mask.Top(new FusedKernels.TopK((int) modelTrim(p, in.tensor())[0], (int) modelTrim(p, in.tensor())[1]));
+            } else if (g.text("trim_scope").equals("row") && shape.rank() >= 1) {
               int cols = cols(shape);
               int k = Math.max(1, (int) (d * cols));
               mask = new FusedKernels.Mask.Array(temporary(temporaries, rowBand(x[i], b, cols, c -> new int[] {c - k, 0})));
@@ -271,6 +279,15 @@ public final class TaskArithmetic implements MergeOperator {
     return d;
   }
 
+  /** The model-wide threshold the executor's pre-pass found ({@code trim_scope: model}): {key, first tie kept here}. */
+  private static double[] modelTrim(Params p, String tensor) {
+    if (!p.has(TRIM_KEY)) {
+      throw new IllegalArgumentException("tensor " + tensor + ": trim_scope: model needs the whole-model threshold, which the merge executor "
+          + "computes before merging; this call came without it");
+    }
+    return new double[] {p.number(TRIM_KEY), p.number(TRIM_FROM)};
+  }
+
   private static String rescaleMode(String v, String def) {
     return switch (v) {
       case "true" -> def;
@@ -303,7 +320,16 @@ public final class TaskArithmetic implements MergeOperator {
     Tensor probability = null;
     switch (sparsifier) {
       case MAGNITUDE -> {
-        if (g.text("trim_scope").equals("row") && shape.rank() >= 1) {
+        if (g.text("trim_scope").equals("model")) {
+          double[] kf = modelTrim(p, tensor);
+          float[] v = delta.toFloatArray();
+          float[] m = new float[v.length];
+          for (int e = 0; e < v.length; e++) {
+            int key = Float.floatToIntBits(Math.abs(v[e]));
+            m[e] = key > kf[0] || (key == kf[0] && e >= kf[1]) ? 1f : 0f;
+          }
+          mask = delta.backend().fromFloats(delta.scope(), m, shape);
+        } else if (g.text("trim_scope").equals("row") && shape.rank() >= 1) {
           int cols = cols(shape);
           int k = Math.max(1, (int) (d * cols));
           mask = delta.backend().fromFloats(delta.scope(), HostMasks.rowBand(delta.toFloatArray(), cols, c -> new int[] {c - k, 0}), shape);

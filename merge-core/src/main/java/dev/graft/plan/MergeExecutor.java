@@ -162,6 +162,7 @@ public final class MergeExecutor {
         fishers.add(Checkpoint.open(f));
       }
       Map<Integer, Double> fisherNorms = fisherNorms(plan, fishers);
+      Map<TensorTask, List<Params>> trims = GlobalTrim.compute(plan, cps);
       long totalBytes = plan.bytesToWrite();
       AtomicLong read = new AtomicLong();
       AtomicLong written = new AtomicLong();
@@ -187,7 +188,7 @@ public final class MergeExecutor {
                 int permits = (int) Math.max(1, Math.min(total, estimate(t) >> 20));
                 memory.acquireUninterruptibly(permits);
                 try {
-                  read.addAndGet(runTask(plan, t, cps, fishers, fisherNorms, sink, o, root));
+                  read.addAndGet(runTask(plan, t, cps, fishers, fisherNorms, trims, sink, o, root));
                 } finally {
                   memory.release(permits);
                 }
@@ -245,7 +246,7 @@ public final class MergeExecutor {
 
   private static long runTask(
       MergePlan plan, TensorTask t, List<Checkpoint> cps, List<Checkpoint> fishers, Map<Integer, Double> fisherNorms,
-      Sink sink, Options o, TensorScope root) {
+      Map<TensorTask, List<Params>> trims, Sink sink, Options o, TensorScope root) {
     if (t.copy() != null) {
       return sink.copy(t, cps.get(t.copy().model()), t.copy().tensor());
     }
@@ -300,7 +301,7 @@ public final class MergeExecutor {
         base = t.baseIndex() >= 0 ? models.get(t.baseIndex()) : be.adopt(scope, baseData, t.shape());
       }
       List<Tensor> fs = new ArrayList<>();
-      List<Params> params = t.modelParams();
+      List<Params> params = trims.getOrDefault(t, t.modelParams());
       if (!t.fishers().isEmpty()) {
         params = new ArrayList<>();
         for (int i = 0; i < t.fishers().size(); i++) {

@@ -282,4 +282,59 @@ class MergeEndToEndTest {
     assertThatThrownBy(() -> MergeFixtures.merge("merge_method: linear\nmodels:\n  - model: acme/tiny-base@v2\n    parameters: {weight: 1}\n", work,
         work.resolve("p"), "reference", 0)).hasMessageContaining("model 'acme/tiny-base@v2' not found").hasMessageContaining("revision v2");
   }
+
+  /**
+   * trim_scope: model keeps the top density of each model's whole task vector: with one fine-tune the merge is
+   * base + kept entries, so across all tensors exactly floor(d * N) entries differ from the base, and none dropped is
+   * larger than one kept. Both backends write the same bytes.
+   */
+  @Test
+  void trimScopeModelKeepsTheTopEntriesOfTheWholeTaskVector() throws IOException {
+    MergeFixtures.family(work.resolve("fam1"), MergeFixtures.spec(DType.F32, false, 1, 300, 32));
+    String yaml = """
+        merge_method: ties
+        base_model: fam1/base
+        models:
+          - model: fam1/ft-1
+            parameters: {weight: 1.0, density: 0.3}
+        parameters: {trim_scope: model}
+        out_dtype: float32
+        """;
+    MergeFixtures.merge(yaml, work, work.resolve("tm-ref"), "reference", 0);
+    MergeFixtures.merge(yaml, work, work.resolve("tm-djl"), "djl", 0);
+    assertThat(weights(work.resolve("tm-djl"))).isEqualTo(weights(work.resolve("tm-ref")));
+    long total = 0;
+    long changed = 0;
+    float minKept = Float.MAX_VALUE;
+    float maxDropped = 0;
+    try (Checkpoint base = Checkpoint.open(work.resolve("fam1/base")); Checkpoint ft = Checkpoint.open(work.resolve("fam1/ft-1"));
+        Checkpoint out = Checkpoint.open(work.resolve("tm-ref"))) {
+      for (String name : out.tensors().keySet()) {
+        float[] b = base.readFloats(name);
+        float[] f = ft.readFloats(name);
+        float[] o = out.readFloats(name);
+        for (int e = 0; e < b.length; e++) {
+          float d = Math.abs(f[e] - b[e]);
+          total++;
+          if (o[e] != b[e]) {
+            changed++;
+            assertThat(o[e]).isEqualTo(b[e] + (f[e] - b[e]));
+            minKept = Math.min(minKept, d);
+          } else {
+            maxDropped = Math.max(maxDropped, d);
+          }
+        }
+      }
+    }
+    assertThat(changed).isEqualTo((long) (0.3 * total));
+    assertThat(minKept).isGreaterThanOrEqualTo(maxDropped);
+    // per tensor (the default) keeps 30% of every tensor instead: a different selection
+    MergeFixtures.merge(yaml.replace("trim_scope: model", "trim_scope: tensor"), work, work.resolve("tt"), "reference", 0);
+    assertThat(weights(work.resolve("tt"))).isNotEqualTo(weights(work.resolve("tm-ref")));
+    // one threshold per model needs one density per model
+    String mixed = yaml.replace("density: 0.3}", "density: [0.2, 0.4]}");
+    assertThatThrownBy(() -> MergeFixtures.merge(mixed, work, work.resolve("bad"), "reference", 0))
+        .hasMessageContaining("a model needs one density");
+    assertThat(work.resolve("bad")).doesNotExist();
+  }
 }
