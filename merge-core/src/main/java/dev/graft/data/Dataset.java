@@ -66,14 +66,7 @@ public record Dataset(String name, int[] exampleShape, float[] features, int[] l
    * the second. The two parts never share an example.
    */
   public Dataset[] split(double fitFraction, long seed) {
-    if (!(fitFraction > 0 && fitFraction < 1)) {
-      throw new IllegalArgumentException("split fraction must be in (0, 1), found " + fitFraction);
-    }
-    int[] order = permutation(size(), seed);
-    int k = (int) Math.floor(fitFraction * size());
-    return new Dataset[] {
-      subset(Arrays.copyOfRange(order, 0, k), name + "/fit"), subset(Arrays.copyOfRange(order, k, size()), name + "/held-out")
-    };
+    return split(fitFraction, permutation(size(), seed));
   }
 
   /**
@@ -81,13 +74,17 @@ public record Dataset(String name, int[] exampleShape, float[] features, int[] l
    * to the second (the M2N2 reference splits scikit-learn's digits so).
    */
   public Dataset[] splitInOrder(double fitFraction) {
+    return split(fitFraction, java.util.stream.IntStream.range(0, size()).toArray());
+  }
+
+  /** The first {@code fitFraction} of the examples in {@code order} (rounded down), then the rest. */
+  private Dataset[] split(double fitFraction, int[] order) {
     if (!(fitFraction > 0 && fitFraction < 1)) {
       throw new IllegalArgumentException("split fraction must be in (0, 1), found " + fitFraction);
     }
     int k = (int) Math.floor(fitFraction * size());
     return new Dataset[] {
-      subset(java.util.stream.IntStream.range(0, k).toArray(), name + "/fit"),
-      subset(java.util.stream.IntStream.range(k, size()).toArray(), name + "/held-out")
+      subset(Arrays.copyOfRange(order, 0, k), name + "/fit"), subset(Arrays.copyOfRange(order, k, size()), name + "/held-out")
     };
   }
 

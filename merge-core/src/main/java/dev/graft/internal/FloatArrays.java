@@ -58,11 +58,4 @@ public final class FloatArrays {
       }
     }
   }
-
-  /** Bytes held for reuse (tests). */
-  static long held() {
-    synchronized (FREE) {
-      return held;
-    }
-  }
 }

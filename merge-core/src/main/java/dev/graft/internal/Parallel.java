@@ -18,18 +18,35 @@ public final class Parallel {
     double sum(int from, int to);
   }
 
-  private static int blocks(int n) {
+  public interface BlockBody {
+    void run(int block, int from, int to);
+  }
+
+  /** How many blocks a loop over [0, n) is cut into: one below {@link #GRAIN}, at most a few per core. */
+  public static int blocks(int n) {
     return n < GRAIN ? 1 : Math.min((n + GRAIN - 1) / GRAIN, ForkJoinPool.getCommonPoolParallelism() * 4 + 1);
+  }
+
+  /** Block {@code b} of {@code blocks} over [0, n) starts here (and ends where block b + 1 starts). */
+  public static int blockStart(int n, int blocks, int b) {
+    return (int) ((long) n * b / blocks);
+  }
+
+  /**
+   * Runs {@code body} over [0, n) cut into {@code blocks} contiguous blocks, in parallel when there are several; the
+   * body learns its block's number (for per-block partial results).
+   */
+  public static void forBlocks(int n, int blocks, BlockBody body) {
+    if (blocks == 1) {
+      body.run(0, 0, n);
+      return;
+    }
+    IntStream.range(0, blocks).parallel().forEach(i -> body.run(i, blockStart(n, blocks, i), blockStart(n, blocks, i + 1)));
   }
 
   /** Runs {@code body} over [0, n) in blocks, in parallel when large. */
   public static void forRange(int n, RangeBody body) {
-    int b = blocks(n);
-    if (b == 1) {
-      body.run(0, n);
-      return;
-    }
-    IntStream.range(0, b).parallel().forEach(i -> body.run((int) ((long) n * i / b), (int) ((long) n * (i + 1) / b)));
+    forBlocks(n, blocks(n), (b, from, to) -> body.run(from, to));
   }
 
   /** Sums per-block partial sums, in block order (so the result does not depend on scheduling). */
@@ -39,7 +56,7 @@ public final class Parallel {
       return body.sum(0, n);
     }
     double[] parts = new double[b];
-    IntStream.range(0, b).parallel().forEach(i -> parts[i] = body.sum((int) ((long) n * i / b), (int) ((long) n * (i + 1) / b)));
+    IntStream.range(0, b).parallel().forEach(i -> parts[i] = body.sum(blockStart(n, b, i), blockStart(n, b, i + 1)));
     double s = 0;
     for (double p : parts) {
       s += p;

@@ -4,7 +4,6 @@ import dev.graft.internal.Parallel;
 import dev.graft.tensor.Tensor;
 import dev.graft.tensor.spi.SeededMasks;
 import java.util.List;
-import java.util.stream.IntStream;
 
 /**
  * Single-pass kernels over heap float arrays for the operators that dominate merge time, used when every input lives
@@ -26,30 +25,6 @@ final class FusedKernels {
       }
     }
     return out;
-  }
-
-  /** Blocks of a parallel loop: about 64 K elements or more each, a few per core. */
-  static int blocks(int n) {
-    int cores = java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1;
-    return (int) Math.max(1, Math.min((long) cores * 4, n / 65_536L));
-  }
-
-  interface Block {
-    void run(int block, int lo, int hi);
-  }
-
-  /** Runs {@code body} over [0, n) in {@code blocks} contiguous blocks, in parallel when there are several. */
-  static void forBlocks(int n, int blocks, Block body) {
-    if (blocks == 1) {
-      body.run(0, 0, n);
-      return;
-    }
-    IntStream.range(0, blocks).parallel().forEach(b -> body.run(b, (int) ((long) n * b / blocks), (int) ((long) n * (b + 1) / blocks)));
-  }
-
-  /** The magnitude key of a value: the bits of |v| (NaN canonical), ordered as |v| is, NaN above infinity. */
-  static int key(float v) {
-    return Float.floatToIntBits(Math.abs(v));
   }
 
   /**
@@ -90,8 +65,8 @@ final class FusedKernels {
   static TopK[] topK(float[] x, float[] b, long[] ks) {
     int n = x.length;
     TopK[] out = new TopK[ks.length];
-    int blocks = blocks(n);
-    int[] high = null;
+    int blocks = Parallel.blocks(n);
+    long[] high = null;
     for (int q = 0; q < ks.length; q++) {
       long k = ks[q];
       if (k <= 0) {
@@ -108,22 +83,18 @@ final class FusedKernels {
     // the bucket of the upper 15 key bits holding each k-th largest, and the count above it
     int[] bucket = new int[ks.length];
     long[] above = new long[ks.length];
-    java.util.Map<Integer, int[]> lows = new java.util.HashMap<>();
+    java.util.Map<Integer, long[]> lows = new java.util.HashMap<>();
     for (int q = 0; q < ks.length; q++) {
       if (out[q] == null) {
-        int bk = high.length - 1;
-        long a = 0;
-        while (a + high[bk] < ks[q]) {
-          a += high[bk--];
-        }
-        bucket[q] = bk;
-        above[q] = a;
-        lows.putIfAbsent(bk, null);
+        long[] a = {0};
+        bucket[q] = MagnitudeRank.descend(high, ks[q], a);
+        above[q] = a[0];
+        lows.putIfAbsent(bucket[q], null);
       }
     }
     int[] wanted = lows.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
     int[][][] perBlock = new int[blocks][wanted.length][];
-    forBlocks(n, blocks, (bl, lo, end) -> {
+    Parallel.forBlocks(n, blocks, (bl, lo, end) -> {
       int[][] hs = perBlock[bl];
       for (int w = 0; w < wanted.length; w++) {
         hs[w] = new int[1 << 16];
@@ -131,7 +102,7 @@ final class FusedKernels {
       int w0 = wanted[0];
       int[] h0 = hs[0];
       for (int i = lo; i < end; i++) {
-        int kk = key(b == null ? x[i] : x[i] - b[i]);
+        int kk = MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]);
         int hb = kk >>> 16;
         if (hb == w0) {
           h0[kk & 0xFFFF]++;
@@ -145,63 +116,49 @@ final class FusedKernels {
       }
     });
     for (int w = 0; w < wanted.length; w++) {
-      int[] sum = new int[1 << 16];
+      int[][] hs = new int[blocks][];
       for (int bl = 0; bl < blocks; bl++) {
-        int[] h = perBlock[bl][w];
-        for (int i = 0; i < sum.length; i++) {
-          sum[i] += h[i];
-        }
+        hs[bl] = perBlock[bl][w];
       }
-      lows.put(wanted[w], sum);
+      lows.put(wanted[w], merge(hs));
     }
     for (int q = 0; q < ks.length; q++) {
       if (out[q] != null) {
         continue;
       }
-      int[] low = lows.get(bucket[q]);
-      long a = above[q];
-      int l = low.length - 1;
-      while (a + low[l] < ks[q]) {
-        a += low[l--];
-      }
+      long[] a = {above[q]};
+      int l = MagnitudeRank.descend(lows.get(bucket[q]), ks[q], a);
       int key = bucket[q] << 16 | l;
-      long need = ks[q] - a; // entries with exactly this key that are in the set: the last ones by position
+      long[] need = {ks[q] - a[0]}; // entries with exactly this key that are in the set: the last ones by position
       // the per-block histograms say which block holds the need-th tie from the end: only that block is scanned
       int w = java.util.Arrays.binarySearch(wanted, bucket[q]);
       int bl = blocks - 1;
-      while (perBlock[bl][w][l] < need) {
-        need -= perBlock[bl][w][l];
+      while (perBlock[bl][w][l] < need[0]) {
+        need[0] -= perBlock[bl][w][l];
         bl--;
       }
-      int lo = (int) ((long) n * bl / blocks);
-      int from = (int) ((long) n * (bl + 1) / blocks);
-      for (int i = from - 1; i >= lo && need > 0; i--) {
-        if (key(b == null ? x[i] : x[i] - b[i]) == key) {
-          from = i;
-          need--;
-        }
-      }
-      out[q] = new TopK(key, from);
+      out[q] = new TopK(key, MagnitudeRank.lastTies(x, b, Parallel.blockStart(n, blocks, bl), Parallel.blockStart(n, blocks, bl + 1), key, need));
     }
     return out;
   }
 
-  private static int[] highHistogram(float[] x, float[] b, int n, int blocks) {
+  private static long[] highHistogram(float[] x, float[] b, int n, int blocks) {
     int[][] hi = new int[blocks][1 << 15];
-    forBlocks(n, blocks, (bl, lo, end) -> {
+    Parallel.forBlocks(n, blocks, (bl, lo, end) -> {
       int[] h = hi[bl];
       for (int i = lo; i < end; i++) {
-        h[key(b == null ? x[i] : x[i] - b[i]) >>> 16]++;
+        h[MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]) >>> 16]++;
       }
     });
     return merge(hi);
   }
 
-  private static int[] merge(int[][] hs) {
-    int[] out = hs[0];
-    for (int b = 1; b < hs.length; b++) {
+  /** The per-block histograms summed. */
+  private static long[] merge(int[][] hs) {
+    long[] out = new long[hs[0].length];
+    for (int[] h : hs) {
       for (int i = 0; i < out.length; i++) {
-        out[i] += hs[b][i];
+        out[i] += h[i];
       }
     }
     return out;
@@ -216,7 +173,7 @@ final class FusedKernels {
       fw[i] = (float) w[i];
     }
     float fs = (float) scale;
-    forBlocks(n, blocks(n), (bl, lo, hi) -> {
+    Parallel.forBlocks(n, Parallel.blocks(n), (bl, lo, hi) -> {
       float[] x0 = x[0];
       float f0 = fw[0];
       for (int e = lo; e < hi; e++) {
@@ -243,7 +200,7 @@ final class FusedKernels {
     float f0 = (float) s0;
     float f1 = (float) s1;
     float[] out = dev.graft.internal.FloatArrays.take(a.length); // every element written below
-    forBlocks(a.length, blocks(a.length), (bl, lo, hi) -> {
+    Parallel.forBlocks(a.length, Parallel.blocks(a.length), (bl, lo, hi) -> {
       for (int e = lo; e < hi; e++) {
         out[e] = a[e] * f0 + b[e] * f1;
       }
@@ -330,7 +287,7 @@ final class FusedKernels {
     float lam = (float) lambda;
     boolean scaleByLambda = lambda != 1.0;
     boolean divide = consensus != 0 && (aggregation == 1 || (aggregation == 0 && normalize));
-    forBlocks(n, blocks(n), (bl, lo, hi) -> {
+    Parallel.forBlocks(n, Parallel.blocks(n), (bl, lo, hi) -> {
       float[][] v = new float[m][CHUNK];
       float[] mixed = new float[CHUNK];
       float[] elected = new float[CHUNK];
@@ -440,7 +397,7 @@ final class FusedKernels {
         for (int j = 0; j < len; j++) {
           int e = c0 + j;
           float d = x[e] - b[e];
-          v[j] = d * top.bit(key(d), e);
+          v[j] = d * top.bit(MagnitudeRank.key(d), e);
         }
       }
       case Mask.Band band -> {
@@ -449,7 +406,7 @@ final class FusedKernels {
         for (int j = 0; j < len; j++) {
           int e = c0 + j;
           float d = x[e] - b[e];
-          int k = key(d);
+          int k = MagnitudeRank.key(d);
           v[j] = d * (up.bit(k, e) & (low.bit(k, e) ^ 1));
         }
       }

@@ -20,7 +20,7 @@ final class HostMasks {
     int[] k2 = w.key2;
     int[] o2 = w.ord2;
     for (int j = 0; j < cols; j++) {
-      key[j] = Float.floatToIntBits(Math.abs(v[off + j]));
+      key[j] = MagnitudeRank.key(v[off + j]);
       ord[j] = j;
     }
     for (int shift = 0; shift < 31; shift += 11) {
@@ -108,8 +108,8 @@ final class HostMasks {
   /** Runs {@code body} for every row (rows write disjoint entries), in parallel blocks of rows, each with its own scratch. */
   private static void forRows(int n, int cols, Row body) {
     int rows = cols == 0 ? 0 : n / cols;
-    int blocks = Math.max(1, Math.min(rows, FusedKernels.blocks(n)));
-    FusedKernels.forBlocks(rows, blocks, (bl, lo, hi) -> {
+    int blocks = Math.max(1, Math.min(rows, dev.graft.internal.Parallel.blocks(n)));
+    dev.graft.internal.Parallel.forBlocks(rows, blocks, (bl, lo, hi) -> {
       Radix scratch = new Radix(cols);
       for (int row = lo; row < hi; row++) {
         body.run(scratch, row * cols);

@@ -325,7 +325,7 @@ public final class TaskArithmetic implements MergeOperator {
           float[] v = delta.toFloatArray();
           float[] m = new float[v.length];
           for (int e = 0; e < v.length; e++) {
-            int key = Float.floatToIntBits(Math.abs(v[e]));
+            int key = MagnitudeRank.key(v[e]);
             m[e] = key > kf[0] || (key == kf[0] && e >= kf[1]) ? 1f : 0f;
           }
           mask = delta.backend().fromFloats(delta.scope(), m, shape);

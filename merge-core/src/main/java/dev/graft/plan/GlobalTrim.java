@@ -3,6 +3,7 @@ package dev.graft.plan;
 import dev.graft.InvalidInputException;
 import dev.graft.internal.FloatArrays;
 import dev.graft.io.Checkpoint;
+import dev.graft.op.MagnitudeRank;
 import dev.graft.op.Params;
 import dev.graft.op.TaskArithmetic;
 import java.util.ArrayList;
@@ -83,15 +84,9 @@ final class GlobalTrim {
           continue;
         }
         float[][] xb = read(x, cps);
-        int n = xb[0].length;
-        int from = n;
-        for (int q = n - 1; q >= 0 && need > 0; q--) {
-          if (key(xb[0][q] - xb[1][q]) == keyFrom[0]) {
-            from = q;
-            need--;
-          }
-        }
-        kf[1] = from;
+        long[] left = {need};
+        kf[1] = MagnitudeRank.lastTies(xb[0], xb[1], 0, xb[0].length, keyFrom[0], left);
+        need = left[0];
         give(xb);
       }
     }
@@ -107,41 +102,31 @@ final class GlobalTrim {
     return out;
   }
 
-  static int key(float v) {
-    return Float.floatToIntBits(Math.abs(v));
-  }
-
   /** {key of the k-th largest, number of entries with that key that are kept}. */
   private static int[] threshold(List<Entry> entries, List<Checkpoint> cps, long k) {
     long[] high = new long[1 << 15];
     for (Entry x : entries) {
       float[][] xb = read(x, cps);
       for (int q = 0; q < xb[0].length; q++) {
-        high[key(xb[0][q] - xb[1][q]) >>> 16]++;
+        high[MagnitudeRank.key(xb[0][q] - xb[1][q]) >>> 16]++;
       }
       give(xb);
     }
-    long above = 0;
-    int bucket = high.length - 1;
-    while (above + high[bucket] < k) {
-      above += high[bucket--];
-    }
+    long[] above = {0};
+    int bucket = MagnitudeRank.descend(high, k, above);
     long[] low = new long[1 << 16];
     for (Entry x : entries) {
       float[][] xb = read(x, cps);
       for (int q = 0; q < xb[0].length; q++) {
-        int kk = key(xb[0][q] - xb[1][q]);
+        int kk = MagnitudeRank.key(xb[0][q] - xb[1][q]);
         if (kk >>> 16 == bucket) {
           low[kk & 0xFFFF]++;
         }
       }
       give(xb);
     }
-    int l = low.length - 1;
-    while (above + low[l] < k) {
-      above += low[l--];
-    }
-    return new int[] {bucket << 16 | l, (int) Math.min(Integer.MAX_VALUE, k - above)};
+    int l = MagnitudeRank.descend(low, k, above);
+    return new int[] {bucket << 16 | l, (int) Math.min(Integer.MAX_VALUE, k - above[0])};
   }
 
   /** The model's tensor and the base's, as float32. */

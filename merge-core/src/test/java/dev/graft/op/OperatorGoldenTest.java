@@ -427,7 +427,7 @@ class OperatorGoldenTest {
       float[] expected = HostMasks.rowBand(v, n, c -> new int[] {(int) Math.max(0, c - k), 0});
       long count = 0;
       for (int i = 0; i < n; i++) {
-        boolean in = t.contains(FusedKernels.key(v[i]), i);
+        boolean in = t.contains(MagnitudeRank.key(v[i]), i);
         assertThat(in).as("trial " + trial + ", n " + n + ", k " + k + ", entry " + i).isEqualTo(expected[i] == 1f);
         count += in ? 1 : 0;
       }
