@@ -120,9 +120,4 @@ public final class Fitness {
     }
     return out;
   }
-
-  /** Task names, in order. */
-  public List<String> names() {
-    return splits.stream().map(f -> f.spec().name()).toList();
-  }
 }

@@ -157,8 +157,7 @@ public final class Evolution {
     }
   }
 
-  private boolean finished;
-  private String stopReason;
+  private String stopReason; // set when the loop ends (a resumed run finds its own)
 
   /** Restores the checkpoint (if any) and indexes the record; returns whether anything was there. */
   private boolean load(RunRecord record) {
@@ -183,8 +182,6 @@ public final class Evolution {
       inGeneration = e.get("in_generation").asLong();
       elapsedBefore = e.get("seconds").asDouble();
       idle = e.get("idle").asInt();
-      finished = e.get("finished").asBoolean();
-      stopReason = e.path("stop_reason").asText(null);
       genBytes = e.get("generations_bytes").asLong();
       if (e.has("held_out")) {
         heldOutId = e.get("held_out_id").asLong();
@@ -260,9 +257,8 @@ public final class Evolution {
       if (inGeneration > 0 || generation == 0) {
         report(record, t0);
       }
-      finished = true;
       checkpoint(record, t0);
-      return outcome(stopReason, resumed);
+      return outcome(resumed);
     } finally {
       if (workers != null) {
         workers.shutdownNow();
@@ -271,10 +267,10 @@ public final class Evolution {
     }
   }
 
-  private Outcome outcome(String reason, boolean resumed) {
+  private Outcome outcome(boolean resumed) {
     Evaluated best = optimizer.best().orElse(null);
     HeldOutScore h = best != null && best.id() == heldOutId ? heldOutScore : null;
-    return new Outcome(best, h, evaluations, candidates, reason == null ? stopReason : reason, resumed);
+    return new Outcome(best, h, evaluations, candidates, stopReason, resumed);
   }
 
   private List<Evaluated> evaluate(List<Proposal> proposals, RunRecord record, BlockingQueue<CandidateEvaluator> pool,
@@ -405,31 +401,13 @@ public final class Evolution {
     n.put("hash", Long.toHexString(hash));
     n.set("origin", c.origin());
     describe.apply(c.genome()).fields().forEachRemaining(f -> n.set(f.getKey(), f.getValue()));
-    Result r = e.result();
-    if (Double.isFinite(r.fitness())) {
-      n.put("fitness", r.fitness());
-    } else {
-      n.putNull("fitness");
-    }
-    ObjectNode t = n.putObject("tasks");
-    r.tasks().forEach(t::put);
-    if (r.examples() != null) {
-      n.put("examples", Base64.getEncoder().encodeToString(PackedScores.pack(r.examples())));
-    }
-    if (r.error() != null) {
-      n.put("error", r.error());
-    }
-    n.put("seconds", r.seconds());
+    States.putResult(n, e.result(), ex -> Base64.getEncoder().encodeToString(PackedScores.pack(ex)));
     n.put("duplicate_of", e.duplicateOf());
     return n;
   }
 
   static Result resultOf(JsonNode n) {
-    Map<String, Double> tasks = new LinkedHashMap<>();
-    n.get("tasks").fields().forEachRemaining(f -> tasks.put(f.getKey(), f.getValue().asDouble()));
-    double fitness = n.get("fitness").isNull() ? Double.NEGATIVE_INFINITY : n.get("fitness").asDouble();
-    float[] ex = n.has("examples") ? PackedScores.unpack(Base64.getDecoder().decode(n.get("examples").asText())) : null;
-    return new Result(fitness, tasks, ex, n.has("error") ? n.get("error").asText() : null, n.get("seconds").asDouble());
+    return States.result(n, text -> PackedScores.unpack(Base64.getDecoder().decode(text)));
   }
 
   private void report(RunRecord record, long t0) {
@@ -494,7 +472,6 @@ public final class Evolution {
     e.put("in_generation", inGeneration);
     e.put("seconds", elapsedBefore + (System.nanoTime() - t0) / 1e9);
     e.put("idle", idle);
-    e.put("finished", finished);
     if (stopReason != null) {
       e.put("stop_reason", stopReason);
     }

@@ -2,7 +2,6 @@ package dev.graft.evolve;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.graft.eval.EvalModel;
 import dev.graft.io.AtomicFiles;
 import dev.graft.io.ModelConfig;
 import dev.graft.io.SafetensorsWriter;
@@ -143,20 +142,7 @@ public final class ModelSearch implements SearchSpace {
 
   @Override
   public Evolution.HeldOut heldOut() {
-    return new Evolution.HeldOut() {
-      private final ModelEvaluator ev = new ModelEvaluator(config, layout, tasks.fitness(), tokenizerDir(), device);
-
-      @Override
-      public Evolution.HeldOutScore evaluate(Genome genome) {
-        EvalModel m = ev.model(genome);
-        return tasks.heldOut(m);
-      }
-
-      @Override
-      public void close() {
-        ev.close();
-      }
-    };
+    return new ModelEvaluator(config, layout, tasks.fitness(), tokenizerDir(), device).heldOut(tasks);
   }
 
   @Override

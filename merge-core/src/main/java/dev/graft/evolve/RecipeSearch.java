@@ -104,55 +104,35 @@ public final class RecipeSearch implements SearchSpace {
   }
 
   /** One worker's evaluator: its own backend, and a classifier kept between candidates (weights replaced in place). */
-  private final class Evaluator implements CandidateEvaluator {
+  private final class Evaluator extends ModelScorer {
     private final Backend be = Backends.create(backend, device);
-    private EvalModel model;
+    private MergeRunner.Merged merged; // of the genome weights() last merged
 
-    EvalModel model(Genome g) {
-      MergeRunner.Merged m = merge(g, be);
-      if (model != null && model.reload(dev.graft.model.Weights.of("merge", m.tensors(), m.shapes()))) {
-        return model;
-      }
-      if (model != null) {
-        model.close();
-      }
-      model = EvalModel.of(m, device);
-      return model;
+    Evaluator() {
+      super(tasks.fitness());
     }
 
     @Override
-    public Result evaluate(Genome genome) {
-      long t0 = System.nanoTime();
-      try {
-        return ModelEvaluator.score(tasks.fitness(), model(genome), t0);
-      } catch (RuntimeException e) {
-        return Result.failed(Evaluators.reason(e), (System.nanoTime() - t0) / 1e9);
-      }
+    dev.graft.model.Weights weights(Genome genome) {
+      merged = merge(genome, be);
+      return dev.graft.model.Weights.of("merge", merged.tensors(), merged.shapes());
+    }
+
+    @Override
+    EvalModel build(Genome genome, dev.graft.model.Weights weights) {
+      return EvalModel.of(merged, device);
     }
 
     @Override
     public void close() {
-      if (model != null) {
-        model.close();
-      }
+      super.close();
       be.close();
     }
   }
 
   @Override
   public Evolution.HeldOut heldOut() {
-    Evaluator ev = new Evaluator();
-    return new Evolution.HeldOut() {
-      @Override
-      public Evolution.HeldOutScore evaluate(Genome genome) {
-        return tasks.heldOut(ev.model(genome));
-      }
-
-      @Override
-      public void close() {
-        ev.close();
-      }
-    };
+    return new Evaluator().heldOut(tasks);
   }
 
   @Override

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /** JSON forms of evaluated candidates and numeric arrays, for checkpoints. */
 final class States {
@@ -22,31 +23,44 @@ final class States {
     n.put("step", c.step());
     n.set("genome", s.putGenome(c.genome()));
     n.set("origin", c.origin());
-    Result r = e.result();
-    if (Double.isFinite(r.fitness())) {
-      n.put("fitness", r.fitness());
-    }
-    ObjectNode t = n.putObject("tasks");
-    r.tasks().forEach(t::put);
-    if (r.examples() != null) {
-      n.put("examples", s.put(r.examples()));
-    }
-    if (r.error() != null) {
-      n.put("error", r.error());
-    }
-    n.put("seconds", r.seconds());
+    putResult(n, e.result(), s::put);
     n.put("duplicate_of", e.duplicateOf());
     return n;
   }
 
   static Evaluated evaluated(JsonNode n, GenomeStore s) {
     Candidate c = new Candidate(n.get("id").asLong(), n.get("step").asLong(), s.getGenome(n.get("genome")), (ObjectNode) n.get("origin"));
+    return new Evaluated(c, result(n, s::get), n.get("duplicate_of").asLong());
+  }
+
+  /**
+   * A result's fields into {@code n} (the record's lines and the checkpoints share them): fitness (null when the
+   * evaluation failed), per-task scores, per-example scores as {@code examples} encodes them, error, seconds.
+   */
+  static void putResult(ObjectNode n, Result r, Function<float[], String> examples) {
+    if (Double.isFinite(r.fitness())) {
+      n.put("fitness", r.fitness());
+    } else {
+      n.putNull("fitness");
+    }
+    ObjectNode t = n.putObject("tasks");
+    r.tasks().forEach(t::put);
+    if (r.examples() != null) {
+      n.put("examples", examples.apply(r.examples()));
+    }
+    if (r.error() != null) {
+      n.put("error", r.error());
+    }
+    n.put("seconds", r.seconds());
+  }
+
+  /** The result {@link #putResult} wrote. */
+  static Result result(JsonNode n, Function<String, float[]> examples) {
     Map<String, Double> tasks = new LinkedHashMap<>();
     n.get("tasks").fields().forEachRemaining(f -> tasks.put(f.getKey(), f.getValue().asDouble()));
-    double fitness = n.has("fitness") ? n.get("fitness").asDouble() : Double.NEGATIVE_INFINITY;
-    float[] ex = n.has("examples") ? s.get(n.get("examples").asText()) : null;
-    String err = n.has("error") ? n.get("error").asText() : null;
-    return new Evaluated(c, new Result(fitness, tasks, ex, err, n.get("seconds").asDouble()), n.get("duplicate_of").asLong());
+    double fitness = n.path("fitness").isNumber() ? n.get("fitness").asDouble() : Double.NEGATIVE_INFINITY;
+    float[] ex = n.has("examples") ? examples.apply(n.get("examples").asText()) : null;
+    return new Result(fitness, tasks, ex, n.has("error") ? n.get("error").asText() : null, n.get("seconds").asDouble());
   }
 
   static ArrayNode list(List<Evaluated> es, GenomeStore s) {
