@@ -233,7 +233,8 @@ public record EvolveSpec(
     if (Files.exists(b)) {
       return b;
     }
-    o.problem(key, "'" + p + "' not found (looked at " + a + " and " + b + ")", "Paths are relative to the evolve recipe's folder, then the working directory");
+    o.problem(key, "'" + p + "' not found (looked at " + a + (a.equals(b) ? "" : " and " + b) + ")",
+        "Paths are relative to the evolve recipe's folder, then the working directory");
     return null;
   }
 

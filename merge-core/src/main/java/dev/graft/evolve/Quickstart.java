@@ -85,6 +85,9 @@ public final class Quickstart {
   public static Outcome run(Path dir, long seed, Device device, Consumer<String> log, Evolution.Listener listener) {
     long t0 = System.nanoTime();
     Path abs = dir.toAbsolutePath().normalize();
+    if (Files.exists(abs) && !Files.isDirectory(abs)) {
+      throw new dev.graft.InvalidInputException(abs + " is a file; give quickstart a folder to write into (-o DIR)");
+    }
     Path tasks = abs.resolve("tasks");
     Path models = abs.resolve("models");
     Path recipes = abs.resolve("recipes");

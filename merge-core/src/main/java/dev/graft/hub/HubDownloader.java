@@ -271,7 +271,8 @@ public final class HubDownloader {
     try {
       r = http.send(req, handler);
     } catch (IOException e) {
-      throw new InvalidInputException("cannot reach " + req.uri() + " (" + e.getMessage() + "). Check HF_ENDPOINT and the network, or "
+      String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      throw new InvalidInputException("cannot reach " + req.uri() + " (" + why + "). Check HF_ENDPOINT and the network, or "
           + "download " + repo + " with huggingface-cli into " + hubCache + " (set HF_HUB_OFFLINE=1 to never try)", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
