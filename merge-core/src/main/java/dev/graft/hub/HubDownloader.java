@@ -271,7 +271,7 @@ public final class HubDownloader {
     try {
       r = http.send(req, handler);
     } catch (IOException e) {
-      String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+      String why = e.getMessage() != null ? e.getMessage() : e instanceof java.net.ConnectException ? "no connection" : "network error";
       throw new InvalidInputException("cannot reach " + req.uri() + " (" + why + "). Check HF_ENDPOINT and the network, or "
           + "download " + repo + " with huggingface-cli into " + hubCache + " (set HF_HUB_OFFLINE=1 to never try)", e);
     } catch (InterruptedException e) {
