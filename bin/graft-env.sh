@@ -1,5 +1,6 @@
 # Shared by ./graft, ./build and .ci/run: finds a JDK >= 25 and sets the native-cache folders.
 # Sourced, not executed.
+GRAFT_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 graft_java_major() { # prints the major version of the JDK whose java binary is $1, or nothing
   local home rel
@@ -30,3 +31,28 @@ graft_find_jdk() { # sets GRAFT_JAVA_HOME to a JDK >= 25, or fails with a messag
 GRAFT_CACHE=${GRAFT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/graft}
 export DJL_CACHE_DIR=${DJL_CACHE_DIR:-$GRAFT_CACHE/djl}
 GRAFT_JVM_FLAGS="--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Dai.djl.offline=true -Dorg.bytedeco.javacpp.cachedir=$GRAFT_CACHE/javacpp -DDJL_CACHE_DIR=$DJL_CACHE_DIR"
+
+graft_build_if_stale() { # $1 = jar, $2 = Maven module, rest = sources it is built from; builds the module when the jar is missing or older
+  local jar=$1 module=$2 log
+  shift 2
+  if [ -f "$jar" ] && [ -z "$(find "$@" -newer "$jar" -print -quit 2>/dev/null)" ]; then
+    return 0
+  fi
+  echo "graft: building $module (first use or sources changed)..." >&2
+  log=$(mktemp)
+  if ! "$GRAFT_HOME/build" -q -DskipTests -pl "$module" -am install >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"
+    echo "graft: build failed (output above)" >&2
+    return 1
+  fi
+  rm -f "$log"
+  touch "$jar"   # Maven keeps an unchanged jar's old time; mark it as built from the current sources
+}
+
+graft_spark_home() { # builds merge-spark when needed; sets SPARK_HOME (its jars/: Spark and Graft) and SPARK_SCALA_VERSION
+  graft_build_if_stale "$GRAFT_HOME/merge-spark/target/spark-home/jars/graft-spark.jar" merge-spark \
+    "$GRAFT_HOME/pom.xml" "$GRAFT_HOME/merge-core/pom.xml" "$GRAFT_HOME/merge-spark/pom.xml" \
+    "$GRAFT_HOME/merge-core/src/main" "$GRAFT_HOME/merge-spark/src/main" || return 1
+  export SPARK_HOME="$GRAFT_HOME/merge-spark/target/spark-home"
+  export SPARK_SCALA_VERSION=2.13
+}

@@ -32,7 +32,13 @@ import picocli.CommandLine.Parameters;
       "candidate), generations.jsonl, checkpoint.safetensors, best.yml (recipe",
       "space), best-model/, report.md with fitness.png (map.png, lineage.png) and",
       "summary.json. A run killed at any point continues with --resume: no",
-      "evaluation is lost or repeated. Examples: recipes/evolve/."
+      "evaluation is lost or repeated. Examples: recipes/evolve/.",
+      "",
+      "With --cluster (or 'cluster:' in the recipe) candidates are scored on the",
+      "executors of an Apache Spark cluster instead of threads of this process;",
+      "the run folder, its record and --resume are the same. Every node must see",
+      "the recipe's files at the same paths. Starting a standalone cluster:",
+      "bin/graft-spark master / worker (README, Evolution on a cluster)."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:bad input (recipe, task, model, run folder)"})
@@ -63,6 +69,15 @@ final class EvolveCommand implements Callable<Integer> {
   @Option(names = "--threads", paramLabel = "N", description = "Evaluation workers (default: the recipe's, else all cores).")
   Integer threads;
 
+  @Option(names = "--cluster", paramLabel = "MASTER", description = {
+      "Score candidates on Spark: local[N] (N threads of this process),",
+      "local-cluster[W,C,MB] or spark://HOST:PORT (a standalone master).",
+      "Default: the recipe's cluster, else threads of this process."})
+  String cluster;
+
+  @Option(names = "--spark-conf", paramLabel = "KEY=VALUE", description = "A Spark setting for --cluster (repeatable), e.g. spark.executor.memory=4g.")
+  java.util.Map<String, String> sparkConf;
+
   @CommandLine.Mixin DeviceOption device;
 
   @CommandLine.Mixin QuietOption quiet;
@@ -74,7 +89,8 @@ final class EvolveCommand implements Callable<Integer> {
     EvolveSpec s = specification();
     long t0 = System.nanoTime();
     try (EvolveRun.Prepared p = EvolveRun.prepare(s, device.device())) {
-      err.printf(Locale.ROOT, "prepared %s (%s space, %s) in %.1f s%n", s.name(), s.space(), s.optimizer().method(), (System.nanoTime() - t0) / 1e9);
+      err.printf(Locale.ROOT, "prepared %s (%s space, %s) in %.1f s%s%n", s.name(), s.space(), s.optimizer().method(), (System.nanoTime() - t0) / 1e9,
+          s.cluster() == null ? "" : "; scoring on the Spark cluster " + s.cluster().master() + " (log: " + out.resolve("spark.log") + ")");
       ProgressLine.Evolution listener = ProgressLine.evolution(err, quiet);
       EvolveRun.Summary sum = EvolveRun.run(p, new EvolveRun.Options(out, resume, overwrite, device.device(), listener));
       listener.finish();
@@ -119,6 +135,20 @@ final class EvolveCommand implements Callable<Integer> {
       s = EvolveSpec.read(recipe);
     }
     s = s.with(seed, evaluations, seconds, threads);
+    if (cluster != null || sparkConf != null) {
+      String master = cluster != null ? cluster : s.cluster() != null ? s.cluster().master() : null;
+      if (master == null) {
+        throw new GraftCommand.UsageException("--spark-conf needs a cluster: add --cluster MASTER (or 'cluster:' in the recipe)");
+      }
+      if (!EvolveSpec.validMaster(master)) {
+        throw new GraftCommand.UsageException("--cluster " + master + " is not a cluster address; use local[N], local-cluster[W,C,MB] or spark://HOST:PORT");
+      }
+      java.util.Map<String, String> conf = new java.util.LinkedHashMap<>(s.cluster() == null ? java.util.Map.of() : s.cluster().conf());
+      if (sparkConf != null) {
+        conf.putAll(sparkConf);
+      }
+      s = s.withCluster(new dev.graft.evolve.ClusterEvaluation.Cluster(master, conf));
+    }
     if (s.evaluations() < 0 || s.seconds() < 0 || s.threads() < 1 || s.evaluations() == 0 && s.seconds() == 0) {
       throw new GraftCommand.UsageException("the run needs a budget (--evaluations N and/or --seconds S, positive) and --threads >= 1");
     }

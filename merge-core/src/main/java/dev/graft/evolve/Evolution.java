@@ -11,11 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -113,7 +108,7 @@ public final class Evolution {
   }
 
   private final Optimizer optimizer;
-  private final Supplier<CandidateEvaluator> evaluators;
+  private final Supplier<BatchEvaluator> batches;
   private final HeldOut heldOut;
   private final Function<Genome, ObjectNode> describe;
   private final Settings settings;
@@ -141,8 +136,17 @@ public final class Evolution {
    */
   public Evolution(Optimizer optimizer, Supplier<CandidateEvaluator> evaluators, HeldOut heldOut, Function<Genome, ObjectNode> describe,
       Settings settings, Listener listener) {
+    this(optimizer, heldOut, describe, settings, listener, () -> new LocalEvaluation(evaluators, settings.threads()));
+  }
+
+  /**
+   * An engine whose candidates are evaluated by what {@code batches} opens (once per session, closed at its end):
+   * threads of this JVM or a cluster. The record does not depend on which.
+   */
+  public Evolution(Optimizer optimizer, HeldOut heldOut, Function<Genome, ObjectNode> describe, Settings settings, Listener listener,
+      Supplier<BatchEvaluator> batches) {
     this.optimizer = optimizer;
-    this.evaluators = evaluators;
+    this.batches = batches;
     this.heldOut = heldOut;
     this.describe = describe == null ? g -> States.JSON.createObjectNode() : describe;
     this.settings = settings;
@@ -205,19 +209,7 @@ public final class Evolution {
   private Outcome loop(RunRecord record, boolean resumed) {
     long t0 = System.nanoTime();
     long lastCheckpoint = System.nanoTime();
-    List<CandidateEvaluator> opened = new ArrayList<>();
-    BlockingQueue<CandidateEvaluator> pool = new ArrayBlockingQueue<>(settings.threads());
-    ExecutorService workers = settings.threads() > 1 ? Executors.newFixedThreadPool(settings.threads(), r -> {
-      Thread t = new Thread(r, "graft-evaluator");
-      t.setDaemon(true);
-      return t;
-    }) : null;
-    try {
-      for (int i = 0; i < settings.threads(); i++) {
-        CandidateEvaluator ev = evaluators.get();
-        opened.add(ev);
-        pool.add(ev);
-      }
+    try (BatchEvaluator batch = batches.get()) {
       while (true) {
         double elapsed = elapsedBefore + (System.nanoTime() - t0) / 1e9;
         if (settings.maxEvaluations() > 0 && evaluations >= settings.maxEvaluations()) {
@@ -237,7 +229,7 @@ public final class Evolution {
           break;
         }
         List<Proposal> proposals = optimizer.ask(new SplittableRandom(SeededMasks.mix(settings.seed(), step)));
-        List<Evaluated> results = evaluate(proposals, record, pool, workers, t0);
+        List<Evaluated> results = evaluate(proposals, record, batch, t0);
         optimizer.tell(results);
         step++;
         nextId += proposals.size();
@@ -259,11 +251,6 @@ public final class Evolution {
       }
       checkpoint(record, t0);
       return outcome(resumed);
-    } finally {
-      if (workers != null) {
-        workers.shutdownNow();
-      }
-      opened.forEach(CandidateEvaluator::close);
     }
   }
 
@@ -273,8 +260,7 @@ public final class Evolution {
     return new Outcome(best, h, evaluations, candidates, stopReason, resumed);
   }
 
-  private List<Evaluated> evaluate(List<Proposal> proposals, RunRecord record, BlockingQueue<CandidateEvaluator> pool,
-      ExecutorService workers, long t0) {
+  private List<Evaluated> evaluate(List<Proposal> proposals, RunRecord record, BatchEvaluator batch, long t0) {
     int k = proposals.size();
     Evaluated[] out = new Evaluated[k];
     long[] hashes = new long[k];
@@ -308,51 +294,23 @@ public final class Evolution {
       out[i] = new Evaluated(c, null, -1);
       todo.add(i);
     }
-    Runnable[] jobs = new Runnable[todo.size()];
-    for (int j = 0; j < todo.size(); j++) {
+    List<Genome> genomes = todo.stream().map(i -> out[i].genome()).toList();
+    batch.evaluate(genomes, (j, r) -> {
       int i = todo.get(j);
-      jobs[j] = () -> {
-        CandidateEvaluator ev = take(pool);
-        try {
-          Result r;
-          try {
-            r = ev.evaluate(out[i].genome());
-          } catch (RuntimeException e) {
-            r = Result.failed(Evaluators.reason(e), 0);
-          }
-          out[i] = new Evaluated(out[i].candidate(), r, -1);
-        } finally {
-          pool.add(ev);
+      synchronized (this) {
+        if (out[i].result() != null) {
+          throw new IllegalStateException("the evaluator returned two results for candidate " + out[i].id());
         }
-        synchronized (this) {
-          record.appendEvaluation(line(out[i], hashes[i]));
-          remember(hashes[i], out[i].id(), out[i].result(), -1);
-          long done = evaluations + countDone(out);
-          listener.evaluated(done, settings.maxEvaluations(), elapsedBefore + (System.nanoTime() - t0) / 1e9, settings.maxSeconds());
-        }
-      };
-    }
-    if (workers == null || jobs.length == 1) {
-      for (Runnable r : jobs) {
-        r.run();
+        out[i] = new Evaluated(out[i].candidate(), r, -1);
+        record.appendEvaluation(line(out[i], hashes[i]));
+        remember(hashes[i], out[i].id(), out[i].result(), -1);
+        long done = evaluations + countDone(out);
+        listener.evaluated(done, settings.maxEvaluations(), elapsedBefore + (System.nanoTime() - t0) / 1e9, settings.maxSeconds());
       }
-    } else {
-      List<Future<?>> fs = new ArrayList<>();
-      for (Runnable r : jobs) {
-        fs.add(workers.submit(r));
-      }
-      for (Future<?> f : fs) {
-        try {
-          f.get();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted", e);
-        } catch (java.util.concurrent.ExecutionException e) {
-          if (e.getCause() instanceof Error err) {
-            throw err;
-          }
-          throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
-        }
+    });
+    for (int i : todo) {
+      if (out[i].result() == null) {
+        throw new IllegalStateException("the evaluator returned no result for candidate " + out[i].id());
       }
     }
     for (int i = 0; i < k; i++) {
@@ -374,15 +332,6 @@ public final class Evolution {
       }
     }
     return n;
-  }
-
-  private static CandidateEvaluator take(BlockingQueue<CandidateEvaluator> pool) {
-    try {
-      return pool.take();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 
   private void remember(long hash, long id, Result r, long duplicateOf) {

@@ -261,11 +261,16 @@ public final class EvolveRun {
     if (!options.resume() && RunRecord.exists(out) && !options.overwrite()) {
       throw new InvalidInputException(out + " already holds a run; continue it with --resume, replace it with --overwrite, or choose another folder");
     }
-    AtomicFiles.writeString(out.resolve(RUN_RECIPE), RunRecipe.write(spec));
+    ClusterEvaluation cluster = spec.cluster() == null ? null : ClusterEvaluation.find();
+    String runRecipe = RunRecipe.write(spec);
+    AtomicFiles.writeString(out.resolve(RUN_RECIPE), runRecipe);
     Evolution.Settings settings = new Evolution.Settings(spec.seed(), spec.evaluations(), spec.seconds(), spec.threads(), spec.checkpointSeconds());
     Evolution.Outcome outcome;
     try (Evolution.HeldOut held = p.space().heldOut()) {
-      Evolution ev = new Evolution(p.optimizer(), p.space()::newEvaluator, held, p.space()::describe, settings, options.listener());
+      java.util.function.Supplier<BatchEvaluator> batches = cluster != null
+          ? () -> cluster.open(spec.cluster(), runRecipe, options.device(), out)
+          : () -> new LocalEvaluation(p.space()::newEvaluator, spec.threads());
+      Evolution ev = new Evolution(p.optimizer(), held, p.space()::describe, settings, options.listener(), batches);
       outcome = ev.run(out, options.resume());
     }
     List<Path> files = new ArrayList<>();

@@ -39,10 +39,11 @@ import java.util.Set;
 public record EvolveSpec(
     String name, Path file, long seed, String space, Path merge, GenomeSpec genome, ModelSpec model, List<TaskRef> tasks,
     List<Path> heldOutTasks, OptimizerSpec optimizer, long evaluations, double seconds, int threads, double checkpointSeconds,
-    boolean saveBestModel, String backend) {
+    boolean saveBestModel, String backend, ClusterEvaluation.Cluster cluster) {
 
   static final Set<String> KEYS = Set.of("name", "seed", "space", "merge", "genome", "model", "tasks", "held_out_tasks", "optimizer",
-      "budget", "threads", "checkpoint_seconds", "save_best_model", "backend");
+      "budget", "threads", "checkpoint_seconds", "save_best_model", "backend", "cluster");
+  static final Set<String> CLUSTER_KEYS = Set.of("master", "conf");
   static final Set<String> GENOME_KEYS = Set.of("parameters", "layer_granularity", "filters", "bounds");
   static final Set<String> MODEL_KEYS = Set.of("models", "base", "init", "mlp", "config", "count", "std", "layout", "out_dtype");
   static final Set<String> TASK_KEYS = Set.of("path", "weight");
@@ -131,7 +132,13 @@ public record EvolveSpec(
   public EvolveSpec with(Long seed, Long evaluations, Double seconds, Integer threads) {
     return new EvolveSpec(name, file, seed != null ? seed : this.seed, space, merge, genome, model, tasks, heldOutTasks, optimizer,
         evaluations != null ? evaluations : this.evaluations, seconds != null ? seconds : this.seconds, threads != null ? threads : this.threads,
-        checkpointSeconds, saveBestModel, backend);
+        checkpointSeconds, saveBestModel, backend, cluster);
+  }
+
+  /** This recipe evaluated on {@code cluster} (null: in this process). */
+  public EvolveSpec withCluster(ClusterEvaluation.Cluster cluster) {
+    return new EvolveSpec(name, file, seed, space, merge, genome, model, tasks, heldOutTasks, optimizer, evaluations, seconds, threads,
+        checkpointSeconds, saveBestModel, backend, cluster);
   }
 
   /** Reads and checks an evolve recipe. */
@@ -218,9 +225,51 @@ public record EvolveSpec(
       o.problem("budget", "missing budget: how many evaluations (budget.evaluations) and/or seconds (budget.seconds) the run may spend",
           "e.g. budget: {evaluations: 1000}");
     }
+    ClusterEvaluation.Cluster cluster = cluster(o);
     o.fields().done();
     return new EvolveSpec(name, file.toAbsolutePath(), seed, space, merge, genome, model, List.copyOf(tasks), List.copyOf(heldOut), opt, evals,
-        secs, threads, ckpt, saveBest, backend);
+        secs, threads, ckpt, saveBest, backend, cluster);
+  }
+
+  /** {@code cluster: spark://host:7077} or {@code cluster: {master: local[2], conf: {spark.executor.memory: 4g}}}; null when absent. */
+  private static ClusterEvaluation.Cluster cluster(YamlFields.Obj o) {
+    if (!o.has("cluster")) {
+      return null;
+    }
+    if (!o.isMapping("cluster")) {
+      String m = o.string("cluster", null, false);
+      return m == null ? null : checkedCluster(o, m, Map.of());
+    }
+    YamlFields.Obj c = o.object("cluster", CLUSTER_KEYS);
+    if (c == null) {
+      return null;
+    }
+    String master = c.string("master", null, true);
+    Map<String, String> conf = new java.util.LinkedHashMap<>();
+    YamlFields.Obj cf = c.object("conf", null);
+    if (cf != null) {
+      for (String k : cf.keys()) {
+        String v = cf.string(k, null, false);
+        if (v != null) {
+          conf.put(k, v);
+        }
+      }
+    }
+    return master == null ? null : checkedCluster(c, master, conf);
+  }
+
+  private static ClusterEvaluation.Cluster checkedCluster(YamlFields.Obj o, String master, Map<String, String> conf) {
+    if (!validMaster(master)) {
+      o.problem(o.has("master") ? "master" : "cluster", "'" + master + "' is not a cluster address",
+          "Use local[N] (threads of this process), local-cluster[W,C,MB] or spark://HOST:PORT (a standalone master)");
+      return null;
+    }
+    return new ClusterEvaluation.Cluster(master, conf);
+  }
+
+  /** Whether {@code m} looks like a master URL Spark accepts. */
+  public static boolean validMaster(String m) {
+    return m.matches("local(\\[(\\d+|\\*)(,\\d+)?])?|local-cluster\\[\\d+, *\\d+, *\\d+]|(spark|yarn|k8s|mesos)(://\\S+)?");
   }
 
   /** A path relative to the recipe's folder, else the working directory; null (with a problem) when neither exists. */

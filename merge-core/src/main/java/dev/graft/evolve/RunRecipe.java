@@ -12,14 +12,14 @@ import org.snakeyaml.engine.v2.common.FlowStyle;
  * The resolved form of an evolve recipe: every default written out and every path absolute, so the run directory
  * alone says what ran (and {@code --resume} reads it back with {@link EvolveSpec#read}).
  */
-final class RunRecipe {
+public final class RunRecipe {
   private RunRecipe() {}
 
-  static String write(EvolveSpec s) {
+  public static String write(EvolveSpec s) {
     return write(s, true);
   }
 
-  /** The resolved recipe; without the budget (and threads) when comparing two runs. */
+  /** The resolved recipe; without the budget (and threads, cluster) when comparing two runs. */
   static String write(EvolveSpec s, boolean budget) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("name", s.name());
@@ -82,6 +82,14 @@ final class RunRecipe {
       m.put("budget", b);
       m.put("threads", s.threads());
       m.put("checkpoint_seconds", s.checkpointSeconds());
+      if (s.cluster() != null) { // where candidates are evaluated does not change the run
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("master", s.cluster().master());
+        if (!s.cluster().conf().isEmpty()) {
+          c.put("conf", new java.util.TreeMap<>(s.cluster().conf()));
+        }
+        m.put("cluster", c);
+      }
     }
     m.put("save_best_model", s.saveBestModel());
     m.put("backend", s.backend());

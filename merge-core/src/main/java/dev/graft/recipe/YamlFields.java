@@ -166,6 +166,11 @@ public final class YamlFields {
       return get(k) != null;
     }
 
+    /** Whether {@code k} holds a mapping (rather than a scalar or a list). */
+    public boolean isMapping(String k) {
+      return get(k) instanceof org.snakeyaml.engine.v2.nodes.MappingNode;
+    }
+
     /** Records a problem at key {@code k} (or at this mapping when absent). */
     public void problem(String k, String message, String hint) {
       Node n = entries == null ? null : entries.get(k);

@@ -85,6 +85,7 @@ class EvolveRecipesTest {
       default -> 40;
     };
     Path out = work.resolve("runs").resolve(file);
+    spec = spec.withCluster(null); // threads of this JVM: merge-spark runs its recipes on Spark
     try (EvolveRun.Prepared p = EvolveRun.prepare(spec.with(null, budget, null, 2), Device.CPU)) {
       EvolveRun.Summary s = EvolveRun.run(p, new EvolveRun.Options(out, false, false, Device.CPU, null));
       assertThat(s.outcome().evaluations()).isBetween(1L, budget);

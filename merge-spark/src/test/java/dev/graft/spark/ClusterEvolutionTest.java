@@ -1,0 +1,220 @@
+package dev.graft.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.evolve.Bounds;
+import dev.graft.evolve.ClusterEvaluation;
+import dev.graft.evolve.CmaEs;
+import dev.graft.evolve.EvolveRun;
+import dev.graft.evolve.EvolveSpec;
+import dev.graft.evolve.Evolution;
+import dev.graft.evolve.Genome;
+import dev.graft.evolve.RunRecipe;
+import dev.graft.tensor.Device;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerExecutorRemoved;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Evolution with candidates scored on Spark: {@code local[2]} inside this JVM, and a real standalone cluster of a
+ * Master and two Workers started as separate processes (executors in their own JVMs), with an executor killed in the
+ * middle of a generation and a candidate that kills every executor that scores it.
+ */
+class ClusterEvolutionTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir static Path tmp;
+  private static StandaloneCluster cluster;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    cluster = new StandaloneCluster(tmp.resolve("cluster"), 2);
+  }
+
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+      assertThat(cluster.executorPids()).as("executor processes left behind").isEmpty();
+    }
+  }
+
+  private static Map<String, String> conf(int maxFailures) {
+    return Map.of("spark.executor.memory", "512m", "spark.task.maxFailures", String.valueOf(maxFailures),
+        "spark.executor.extraJavaOptions", "-Djava.io.tmpdir=" + cluster.dir);
+  }
+
+  /** A digits task and a model-space CMA-ES recipe over a small MLP's weights. */
+  static Path digitsRecipe(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("digits.yaml"), """
+        name: digits
+        kind: classification
+        data: {source: procedural, size: 8, count: 500, seed: 3}
+        split: {fit: 0.8, seed: 7}
+        metric: accuracy
+        """);
+    Path r = dir.resolve("evolve.yml");
+    Files.writeString(r, """
+        name: tiny-digits
+        seed: 5
+        space: model
+        model: {init: random, mlp: [64, 12, 10], count: 1, std: 0.1}
+        tasks: [digits.yaml]
+        optimizer: {method: cmaes, sigma: 0.05, popsize: 8, diagonal: true}
+        budget: {evaluations: 32}
+        threads: 2
+        save_best_model: false
+        """);
+    return r;
+  }
+
+  /** Each candidate of a run's record by id: hash, fitness, per-task scores, origin, duplicate (never twice). */
+  static Map<Long, String> record(Path run) throws IOException {
+    Map<Long, String> m = new TreeMap<>();
+    for (String line : Files.readAllLines(run.resolve("evaluations.jsonl"))) {
+      JsonNode n = JSON.readTree(line);
+      String v = n.get("hash").asText() + " " + n.get("fitness").asText() + " " + n.get("tasks") + " " + n.get("origin") + " "
+          + n.get("duplicate_of").asText() + " " + n.path("error").asText("");
+      assertThat(m.put(n.get("id").asLong(), v)).as("candidate " + n.get("id") + " recorded twice").isNull();
+    }
+    return m;
+  }
+
+  private static EvolveRun.Summary evolve(EvolveSpec spec, Path out) {
+    try (EvolveRun.Prepared p = EvolveRun.prepare(spec, Device.CPU)) {
+      return EvolveRun.run(p, new EvolveRun.Options(out, false, false, Device.CPU, Evolution.Listener.NONE));
+    }
+  }
+
+  @Test
+  void aRunOnLocalSparkAndOnAStandaloneClusterRecordsWhatTheLocalRunRecords() throws Exception {
+    EvolveSpec spec = EvolveSpec.read(digitsRecipe(tmp.resolve("digits")));
+    EvolveRun.Summary local = evolve(spec, tmp.resolve("run-local"));
+    EvolveRun.Summary inProcess = evolve(spec.withCluster(new ClusterEvaluation.Cluster("local[2]", Map.of())), tmp.resolve("run-local2"));
+    EvolveRun.Summary standalone = evolve(spec.withCluster(new ClusterEvaluation.Cluster(cluster.master, conf(4))), tmp.resolve("run-cluster"));
+
+    Map<Long, String> expected = record(tmp.resolve("run-local"));
+    assertThat(expected).hasSize(32);
+    assertThat(record(tmp.resolve("run-local2"))).isEqualTo(expected);
+    assertThat(record(tmp.resolve("run-cluster"))).isEqualTo(expected);
+    for (EvolveRun.Summary s : List.of(inProcess, standalone)) {
+      assertThat(s.outcome().best().id()).isEqualTo(local.outcome().best().id());
+      assertThat(s.outcome().heldOut()).isEqualTo(local.outcome().heldOut());
+    }
+    assertThat(Files.readString(tmp.resolve("run-cluster/run.yml"))).contains("master: " + cluster.master);
+    assertThat(Files.readString(tmp.resolve("run-cluster/" + SparkEvaluation.LOG))).contains("Connected to Spark cluster");
+  }
+
+  private static CmaEs cma() {
+    return new CmaEs(new CmaEs.Options(0.3, 8, false, 0), new double[] {0.5, -0.5, 0.5, -0.5}, Bounds.uniform(4, -1, 1));
+  }
+
+  private static ObjectNode describe(Genome g) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("x0", ((Genome.Genes) g).values()[0]);
+    return n;
+  }
+
+  private static Evolution.Outcome sphere(Path out, long evaluations, Evolution.Listener listener, java.util.function.Supplier<dev.graft.evolve.BatchEvaluator> batch) {
+    return new Evolution(cma(), null, ClusterEvolutionTest::describe, new Evolution.Settings(11, evaluations, 0, 2, 0), listener, batch)
+        .run(out, false);
+  }
+
+  private static java.util.function.Supplier<dev.graft.evolve.BatchEvaluator> local(SphereSource s) {
+    return () -> new dev.graft.evolve.LocalEvaluation(s.open().evaluators(), 2);
+  }
+
+  @Test
+  void anExecutorKilledInTheMiddleOfAGenerationCostsNothing() throws Exception {
+    SphereSource src = new SphereSource(120, Double.NaN);
+    sphere(tmp.resolve("sphere-local"), 40, null, local(src));
+
+    JavaSparkContext sc = new JavaSparkContext(SparkEvaluation.conf(new ClusterEvaluation.Cluster(cluster.master, conf(4)), "kill test"));
+    SparkBatchEvaluator batch = new SparkBatchEvaluator(sc, src, true);
+    AtomicBoolean armed = new AtomicBoolean();
+    AtomicLong killed = new AtomicLong(-1);
+    AtomicInteger removed = new AtomicInteger();
+    sc.sc().addSparkListener(new SparkListener() {
+      @Override
+      public void onTaskStart(SparkListenerTaskStart e) {
+        SparkBatchEvaluator.Executor x = batch.executors().get(e.taskInfo().executorId());
+        if (x != null && armed.compareAndSet(true, false)) {
+          ProcessHandle.of(x.pid()).ifPresent(ProcessHandle::destroyForcibly); // SIGKILL
+          killed.set(x.pid());
+        }
+      }
+
+      @Override
+      public void onExecutorRemoved(SparkListenerExecutorRemoved e) {
+        removed.incrementAndGet();
+      }
+    });
+    Evolution.Listener arm = new Evolution.Listener() {
+      @Override
+      public void generation(Evolution.Generation g) {
+        if (g.index() == 1) {
+          armed.set(true);
+        }
+      }
+    };
+    Evolution.Outcome o = sphere(tmp.resolve("sphere-cluster"), 40, arm, () -> batch);
+
+    assertThat(killed.get()).as("an executor was killed while it ran a task").isPositive();
+    assertThat(removed.get()).isGreaterThanOrEqualTo(1);
+    assertThat(record(tmp.resolve("sphere-cluster"))).hasSize(40).isEqualTo(record(tmp.resolve("sphere-local")));
+    assertThat(o.evaluations()).isEqualTo(40);
+    long driver = ProcessHandle.current().pid();
+    Set<Long> pids = new HashSet<>();
+    batch.executors().values().forEach(x -> {
+      pids.add(x.pid());
+      assertThat(x.loads()).as("each executor loads the run once").isEqualTo(1);
+    });
+    assertThat(pids).doesNotContain(driver).hasSizeGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void aCandidateThatKillsEveryExecutorScoringItIsRecordedAsFailedAndTheRunGoesOn() throws Exception {
+    Path ref = tmp.resolve("poison-local");
+    sphere(ref, 16, null, local(new SphereSource(0, Double.NaN)));
+    JsonNode third = JSON.readTree(Files.readAllLines(ref.resolve("evaluations.jsonl")).stream()
+        .filter(l -> l.contains("\"id\":3,")).findFirst().orElseThrow());
+    double poison = third.get("x0").asDouble();
+
+    JavaSparkContext sc = new JavaSparkContext(SparkEvaluation.conf(new ClusterEvaluation.Cluster(cluster.master, conf(2)), "poison test"));
+    Evolution.Outcome o = sphere(tmp.resolve("poison-cluster"), 16, null, () -> new SparkBatchEvaluator(sc, new SphereSource(0, poison), true));
+
+    Map<Long, String> got = record(tmp.resolve("poison-cluster"));
+    Map<Long, String> want = record(ref);
+    assertThat(got).hasSize(16);
+    JsonNode failed = JSON.readTree(Files.readAllLines(tmp.resolve("poison-cluster/evaluations.jsonl")).stream()
+        .filter(l -> l.contains("\"id\":3,")).findFirst().orElseThrow());
+    assertThat(failed.get("error").asText()).contains("ended the executor process").contains("ExecutorLostFailure");
+    for (long id = 0; id < 8; id++) { // the first generation: everything but the poison scored as in the local run
+      if (id != 3) {
+        assertThat(got.get(id)).isEqualTo(want.get(id));
+      }
+    }
+    assertThat(o.evaluations()).isEqualTo(16);
+  }
+}

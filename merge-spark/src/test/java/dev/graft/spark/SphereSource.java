@@ -1,0 +1,44 @@
+package dev.graft.spark;
+
+import dev.graft.evolve.CandidateEvaluator;
+import dev.graft.evolve.Genome;
+import dev.graft.evolve.Result;
+import java.util.Map;
+
+/**
+ * A test source: fitness is minus the squared norm of the genes, after {@code delayMs} of sleep (so that a generation
+ * lasts long enough to be interrupted); the candidate whose first gene is exactly {@code poison} halts its process
+ * the way a native abort would.
+ */
+record SphereSource(long delayMs, double poison) implements EvaluatorSource {
+  @Override
+  public String key() {
+    return "sphere-" + delayMs + "-" + poison;
+  }
+
+  @Override
+  public Opened open() {
+    return new Opened(() -> new CandidateEvaluator() {
+      @Override
+      public Result evaluate(Genome genome) {
+        double[] x = ((Genome.Genes) genome).values();
+        if (x[0] == poison) {
+          Runtime.getRuntime().halt(134);
+        }
+        try {
+          Thread.sleep(delayMs);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        double s = 0;
+        for (double v : x) {
+          s += v * v;
+        }
+        return new Result(-s, Map.of("sphere", -s), null, null, delayMs / 1e3);
+      }
+
+      @Override
+      public void close() {}
+    }, () -> { });
+  }
+}
