@@ -129,6 +129,25 @@ class EvolveCliTest {
   }
 
   @Test
+  void aClusterNeedsTheSparkModuleAndAValidAddress() throws IOException {
+    // merge-cli alone does not carry Spark: ./graft adds merge-spark to the class path for --cluster
+    CliTest.Run noSpark = run("evolve", dir.resolve("tiny.yml").toString(), "-o", dir.resolve("c1").toString(), "--cluster", "local[2]");
+    assertThat(noSpark.code()).isEqualTo(2);
+    assertThat(noSpark.err()).contains("needs Graft's Spark module (merge-spark)").doesNotContain("Exception");
+    assertThat(dir.resolve("c1")).doesNotExist();
+    CliTest.Run badMaster = run("evolve", dir.resolve("tiny.yml").toString(), "-o", dir.resolve("c2").toString(), "--cluster", "my-cluster");
+    assertThat(badMaster.code()).isEqualTo(2);
+    assertThat(badMaster.err()).contains("--cluster my-cluster is not a cluster address", "spark://HOST:PORT");
+    CliTest.Run confAlone = run("evolve", dir.resolve("tiny.yml").toString(), "-o", dir.resolve("c3").toString(), "--spark-conf", "spark.executor.memory=4g");
+    assertThat(confAlone.code()).isEqualTo(2);
+    assertThat(confAlone.err()).contains("--spark-conf needs a cluster");
+    Files.writeString(dir.resolve("bad-cluster.yml"), RECIPE.formatted(50) + "cluster: {master: yarn-ish, conf: {spark.executor.memory: 4g}}\n");
+    CliTest.Run inRecipe = run("evolve", dir.resolve("bad-cluster.yml").toString(), "-o", dir.resolve("c4").toString());
+    assertThat(inRecipe.code()).isEqualTo(2);
+    assertThat(inRecipe.err()).contains("bad-cluster.yml:", "'yarn-ish' is not a cluster address");
+  }
+
+  @Test
   void quickstartEvolvesMergesThatBeatTheSpecialistsAndTheAverageOnHeldOutData() throws IOException {
     Path out = dir.resolve("qs");
     CliTest.Run r = run("quickstart", "-o", out.toString(), "-q");

@@ -249,7 +249,7 @@ public record EvolveSpec(
     YamlFields.Obj cf = c.object("conf", null);
     if (cf != null) {
       for (String k : cf.keys()) {
-        String v = cf.string(k, null, false);
+        String v = cf.text(k);
         if (v != null) {
           conf.put(k, v);
         }

@@ -201,6 +201,19 @@ public final class YamlFields {
       return v.toString();
     }
 
+    /** A scalar as written in the file (e.g. {@code 2} stays "2", not 2.0), for settings passed on to other programs. */
+    public String text(String k) {
+      Node n = get(k);
+      if (n == null) {
+        return null;
+      }
+      if (!(n instanceof ScalarNode s)) {
+        add(n, key(k), "expected a value, found " + RecipeReader.describe(n), "");
+        return null;
+      }
+      return s.getValue();
+    }
+
     /** One of {@code choices}. */
     public String choice(String k, String fallback, Set<String> choices, boolean required) {
       String v = string(k, null, required);

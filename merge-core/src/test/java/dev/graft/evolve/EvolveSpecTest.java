@@ -52,6 +52,25 @@ class EvolveSpecTest {
   }
 
   @Test
+  void aClusterIsReadWrittenBackAndNotPartOfTheRunsIdentity() throws IOException {
+    String base = "model: {init: random, mlp: [64, 8, 10]}\ntasks: [digits.yaml]\noptimizer: {method: m2n2}\nbudget: {evaluations: 10}\n";
+    Path f = dir.resolve("c.yml");
+    Files.writeString(f, base + "cluster: spark://10.0.0.1:7077\n");
+    EvolveSpec s = EvolveSpec.read(f);
+    assertThat(s.cluster()).isEqualTo(new ClusterEvaluation.Cluster("spark://10.0.0.1:7077", java.util.Map.of()));
+    Files.writeString(f, base + "cluster: {master: 'local[2]', conf: {spark.executor.memory: 4g, spark.task.maxFailures: 2}}\n");
+    s = EvolveSpec.read(f);
+    assertThat(s.cluster().master()).isEqualTo("local[2]");
+    assertThat(s.cluster().conf()).containsEntry("spark.executor.memory", "4g").containsEntry("spark.task.maxFailures", "2");
+    Path again = dir.resolve("again.yml");
+    Files.writeString(again, RunRecipe.write(s));
+    assertThat(EvolveSpec.read(again).cluster()).isEqualTo(s.cluster());
+    assertThat(EvolveRun.sameRun(s, s.withCluster(null))).isTrue(); // a run may be resumed elsewhere
+    RecipeException e = problems(base + "cluster: {master: 'my cluster', cores: 4}\n");
+    assertThat(e.getMessage()).contains("evolve.yml:5:", "'my cluster' is not a cluster address", "spark://HOST:PORT", "unknown key 'cores'");
+  }
+
+  @Test
   void everyProblemAtOnceWithLinesAndHints() throws IOException {
     RecipeException e = problems("""
         model: {init: random, mlp: [64, 8, 10]}

@@ -5,25 +5,29 @@ import dev.graft.evolve.CandidateEvaluator;
 import dev.graft.evolve.Genome;
 import dev.graft.evolve.LocalEvaluation;
 import dev.graft.evolve.Result;
+import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
+import org.apache.spark.SimpleFutureAction;
 import org.apache.spark.SparkEnv;
-import org.apache.spark.api.java.JavaFutureAction;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.api.java.function.FlatMapFunction;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.runtime.AbstractFunction0;
+import scala.runtime.AbstractFunction1;
+import scala.runtime.AbstractFunction2;
+import scala.runtime.BoxedUnit;
 
 /**
- * Scores each batch of candidates on a Spark cluster. A batch is cut into one partition per executor core (tasks of
- * one candidate each would cost 5–14 ms apiece in scheduling), each partition runs as its own job, and executors keep
- * the run's models and tasks across generations ({@link ExecutorCache}).
+ * Scores each batch of candidates on a Spark cluster: one job per batch, cut into one partition per executor core
+ * (tasks of one candidate each would cost 5–14 ms apiece in scheduling), each partition's results recorded as soon as
+ * it completes. Executors keep the run's models and tasks across generations ({@link ExecutorCache}).
  *
  * <p>Failures: Spark retries the tasks of a lost executor elsewhere (up to {@code spark.task.maxFailures}). When a
- * partition still fails because its executors kept dying, its candidates run again one per job, so that only the
- * candidate that kills its executor (a native abort, an out-of-memory exit) is recorded as failed, with Spark's
+ * partition still fails because its executors kept dying, the candidates of the partitions that did not complete run
+ * again one per job, so that only the candidate that kills its executor (a native abort, an out-of-memory exit) is recorded as failed, with Spark's
  * reason, and the others get their scores. Any other failure (the cluster gone, classes or files missing on the
  * executors) stops the run with the reason: it can be resumed.
  */
@@ -65,57 +69,95 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
     return Math.max(1, sc.defaultParallelism());
   }
 
-  private record Job(List<Wire.Work> work, JavaFutureAction<List<Wire.Done>> future) {}
-
   @Override
   public void evaluate(List<Genome> genomes, Sink sink) {
     if (genomes.isEmpty()) {
       return;
     }
-    int p = Math.min(genomes.size(), parallelism());
-    List<List<Wire.Work>> parts = new ArrayList<>();
-    for (int i = 0; i < p; i++) {
-      parts.add(new ArrayList<>());
-    }
+    List<Wire.Work> work = new ArrayList<>();
     for (int i = 0; i < genomes.size(); i++) {
-      parts.get(i % p).add(Wire.Work.of(i, genomes.get(i)));
+      work.add(Wire.Work.of(i, genomes.get(i)));
     }
     sc.setJobDescription("graft: score " + genomes.size() + " candidates");
-    List<Job> jobs = parts.stream().map(this::submit).toList();
-    List<Job> singles = new ArrayList<>();
-    for (Job j : jobs) {
-      String lost = await(j, sink);
-      if (lost != null) {
-        if (j.work().size() == 1) {
-          sink.done(j.work().get(0).index(), Result.failed(lost, 0));
-        } else { // find the candidate that kills its executor: one job each
-          j.work().forEach(w -> singles.add(submit(List.of(w))));
+    boolean[] delivered = new boolean[genomes.size()];
+    String lost = run(work, Math.min(work.size(), parallelism()), sink, delivered);
+    if (lost == null) {
+      return;
+    }
+    // the partitions that failed: their candidates one per job, so that only the one that kills its executor fails
+    List<Wire.Work> left = work.stream().filter(w -> !delivered[w.index()]).toList();
+    if (left.size() == 1) {
+      sink.done(left.get(0).index(), Result.failed(lost, 0));
+      return;
+    }
+    List<Thread> threads = new ArrayList<>();
+    List<RuntimeException> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (Wire.Work w : left) {
+      threads.add(Thread.ofVirtual().start(() -> {
+        try {
+          String why = run(List.of(w), 1, sink, delivered);
+          if (why != null) {
+            sink.done(w.index(), Result.failed(why, 0));
+          }
+        } catch (RuntimeException e) {
+          errors.add(e);
         }
+      }));
+    }
+    for (Thread t : threads) {
+      try {
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while the cluster scored candidates", e);
       }
     }
-    for (Job j : singles) {
-      String lost = await(j, sink);
-      if (lost != null) {
-        sink.done(j.work().get(0).index(), Result.failed(lost, 0));
-      }
+    if (!errors.isEmpty()) {
+      throw errors.get(0);
     }
   }
 
-  private Job submit(List<Wire.Work> work) {
-    return new Job(work, sc.parallelize(work, 1).mapPartitions(new Score(source)).collectAsync());
-  }
-
-  /** Delivers a job's results; returns why its executors were lost, or null. Throws on any other failure. */
-  private String await(Job j, Sink sink) {
-    List<Wire.Done> done;
+  /**
+   * Runs one job of {@code slices} partitions, delivering each partition's results as it completes. Returns null when
+   * every partition completed, or why the executors of a failed one were lost; throws on any other failure.
+   */
+  private String run(List<Wire.Work> work, int slices, Sink sink, boolean[] delivered) {
+    JavaRDD<Wire.Work> rdd = sc.parallelize(work, slices);
+    List<Object> parts = new ArrayList<>();
+    for (int i = 0; i < slices; i++) {
+      parts.add(i);
+    }
+    AbstractFunction2<Object, ArrayList<Wire.Done>, BoxedUnit> handler = new AbstractFunction2<>() {
+      @Override
+      public BoxedUnit apply(Object partition, ArrayList<Wire.Done> done) {
+        for (Wire.Done d : done) {
+          executors.put(d.executor(), new Executor(d.pid(), d.loads()));
+          delivered[d.index()] = true;
+          sink.done(d.index(), d.result());
+        }
+        return BoxedUnit.UNIT;
+      }
+    };
+    SimpleFutureAction<Object> job = sc.sc().submitJob(rdd.rdd(), new Score(source), CollectionConverters.asScala(parts).toSeq(), handler,
+        new AbstractFunction0<>() {
+          @Override
+          public Object apply() {
+            return null;
+          }
+        });
     try {
-      done = j.future().get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      j.future().cancel(true);
-      throw new IllegalStateException("interrupted while the cluster scored candidates", e);
-    } catch (ExecutionException e) {
-      String m = String.valueOf(e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+      awaitWithExecutors(job);
+      job.get(); // Scala: throws SparkException (and InterruptedException) undeclared
+      return null;
+    } catch (IllegalStateException e) {
+      throw e;
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+        job.cancel();
+        throw new IllegalStateException("interrupted while the cluster scored candidates", e);
+      }
+      String m = rootMessage(e);
       if (sc.sc().isStopped()) {
         throw new IllegalStateException("the connection to the Spark cluster ended (" + firstLine(m) + "); resume the run with --resume", e);
       }
@@ -125,11 +167,60 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
       throw new IllegalStateException("the cluster could not score candidates: " + firstLine(m)
           + ". Check that every node sees the run's files and runs Graft's jars (see README, Evolution on a cluster); the run can be resumed", e);
     }
-    for (Wire.Done d : done) {
-      executors.put(d.executor(), new Executor(d.pid(), d.loads()));
-      sink.done(d.index(), d.result());
+  }
+
+  /**
+   * How long a job may wait with no executor at all before the run stops (Spark itself would wait forever); the system
+   * property {@code graft.cluster.wait.seconds}, 180 by default.
+   */
+  private final long noExecutorSeconds = Long.getLong("graft.cluster.wait.seconds", 180);
+
+  /**
+   * Waits for {@code job}; fails when the cluster has had no executor for {@link #noExecutorSeconds} seconds (no worker can
+   * give the cores and memory asked for, or none is registered), which Spark only reports as a repeated warning.
+   */
+  private void awaitWithExecutors(SimpleFutureAction<Object> job) throws InterruptedException {
+    java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+    job.onComplete(new AbstractFunction1<scala.util.Try<Object>, Object>() {
+      @Override
+      public Object apply(scala.util.Try<Object> t) {
+        done.complete(null);
+        return null;
+      }
+    }, scala.concurrent.ExecutionContext$.MODULE$.fromExecutor(Runnable::run));
+    long since = System.nanoTime();
+    while (true) {
+      try {
+        done.get(2, java.util.concurrent.TimeUnit.SECONDS);
+        return;
+      } catch (java.util.concurrent.TimeoutException e) {
+        if (sc.isLocal() || sc.statusTracker().getExecutorInfos().length > 1) { // the driver counts as one
+          since = System.nanoTime();
+        } else if ((System.nanoTime() - since) / 1e9 > noExecutorSeconds) {
+          job.cancel();
+          throw new IllegalStateException("no executor joined the run in " + noExecutorSeconds + " s: " + sc.master()
+              + " has no worker with the free cores and memory asked for (spark.executor.memory=" + sc.getConf().get("spark.executor.memory", "1g")
+              + ", spark.executor.cores=" + sc.getConf().get("spark.executor.cores", "all of a worker's") + "), or no worker at all."
+              + " Start workers (bin/graft-spark worker) or ask for less with --spark-conf; the run can be resumed");
+        }
+      } catch (java.util.concurrent.ExecutionException e) {
+        return;
+      }
     }
-    return null;
+  }
+
+  /** The message of the innermost cause that has one (Spark wraps the job's failure in "Exception thrown in awaitResult"). */
+  static String rootMessage(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && !t.getMessage().isBlank()) {
+        m = t.getMessage().strip();
+      }
+      if (t.getCause() == t) {
+        break;
+      }
+    }
+    return m;
   }
 
   private static String firstLine(String m) {
@@ -155,12 +246,19 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
   }
 
   /** The task: scores a partition's candidates on the executor, with the executor's cached evaluators. */
-  record Score(EvaluatorSource source) implements FlatMapFunction<Iterator<Wire.Work>, Wire.Done> {
+  static final class Score extends AbstractFunction1<scala.collection.Iterator<Wire.Work>, ArrayList<Wire.Done>> implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final EvaluatorSource source;
+
+    Score(EvaluatorSource source) {
+      this.source = source;
+    }
+
     @Override
-    public Iterator<Wire.Done> call(Iterator<Wire.Work> it) {
+    public ArrayList<Wire.Done> apply(scala.collection.Iterator<Wire.Work> it) {
       String executor = SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId();
       long pid = ProcessHandle.current().pid();
-      List<Wire.Done> out = new ArrayList<>();
+      ArrayList<Wire.Done> out = new ArrayList<>();
       CandidateEvaluator ev = ExecutorCache.take(source);
       try {
         while (it.hasNext()) {
@@ -170,7 +268,7 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
       } finally {
         ExecutorCache.give(source, ev);
       }
-      return out.iterator();
+      return out;
     }
   }
 }

@@ -62,8 +62,8 @@ public final class SparkEvaluation implements ClusterEvaluation {
 
   /**
    * Spark settings for Graft: the user's {@code conf} on top of these defaults: no web UI, a loopback driver address
-   * for a loopback master, and executor JVMs that find the native caches of this machine's Graft, stay offline and use
-   * one native thread per task.
+   * for a loopback master, and executor JVMs that find the native caches of this machine's Graft and stay offline;
+   * with {@code spark.executor.cores} set, executors compute (merge kernels, libtorch) on that many threads.
    */
   public static SparkConf conf(Cluster cluster, String appName) {
     SparkConf conf = new SparkConf().setMaster(cluster.master()).setAppName(appName);
@@ -73,7 +73,13 @@ public final class SparkEvaluation implements ClusterEvaluation {
       conf.set("spark.driver.host", "127.0.0.1");
       conf.set("spark.driver.bindAddress", "127.0.0.1");
     }
-    List<String> opts = new ArrayList<>(List.of("-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1"));
+    List<String> opts = new ArrayList<>(List.of("-Dai.djl.offline=true"));
+    String cores = cluster.conf().get("spark.executor.cores");
+    if (cores != null && cores.matches("[1-9][0-9]*")) { // an executor computes on the cores it is given, not on every core of its host
+      int c = Integer.parseInt(cores);
+      opts.add("-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + (c - 1));
+      opts.add("-Dai.djl.pytorch.num_threads=" + c);
+    }
     for (String p : List.of("DJL_CACHE_DIR", "org.bytedeco.javacpp.cachedir")) {
       String v = System.getProperty(p);
       if (v != null && !v.isBlank() && !v.contains(" ")) {

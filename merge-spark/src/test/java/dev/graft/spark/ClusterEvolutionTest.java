@@ -194,6 +194,21 @@ class ClusterEvolutionTest {
   }
 
   @Test
+  void aClusterThatCannotGiveAnExecutorStopsTheRunWithTheReason() {
+    Map<String, String> tooBig = new java.util.HashMap<>(conf(4));
+    tooBig.put("spark.executor.memory", "64g"); // the workers offer 3g each
+    JavaSparkContext sc = new JavaSparkContext(SparkEvaluation.conf(new ClusterEvaluation.Cluster(cluster.master, tooBig), "no executor"));
+    System.setProperty("graft.cluster.wait.seconds", "3");
+    try (SparkBatchEvaluator b = new SparkBatchEvaluator(sc, new SphereSource(0, Double.NaN), true)) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.evaluate(List.of(new Genome.Genes(new double[] {1, 2})), (i, r) -> { }))
+          .isInstanceOf(IllegalStateException.class).hasMessageContaining("no executor joined the run in 3 s")
+          .hasMessageContaining("spark.executor.memory=64g");
+    } finally {
+      System.clearProperty("graft.cluster.wait.seconds");
+    }
+  }
+
+  @Test
   void aCandidateThatKillsEveryExecutorScoringItIsRecordedAsFailedAndTheRunGoesOn() throws Exception {
     Path ref = tmp.resolve("poison-local");
     sphere(ref, 16, null, local(new SphereSource(0, Double.NaN)));

@@ -21,14 +21,25 @@ record SphereSource(long delayMs, double poison) implements EvaluatorSource {
     return new Opened(() -> new CandidateEvaluator() {
       @Override
       public Result evaluate(Genome genome) {
-        double[] x = ((Genome.Genes) genome).values();
+        double[] x = switch (genome) {
+          case Genome.Genes g -> g.values();
+          case Genome.Flat f -> {
+            double[] d = new double[f.size()];
+            for (int i = 0; i < d.length; i++) {
+              d[i] = f.values()[i];
+            }
+            yield d;
+          }
+        };
         if (x[0] == poison) {
           Runtime.getRuntime().halt(134);
         }
-        try {
-          Thread.sleep(delayMs);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+        if (delayMs > 0) {
+          try {
+            Thread.sleep(delayMs);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
         }
         double s = 0;
         for (double v : x) {

@@ -50,7 +50,7 @@ final class StandaloneCluster implements AutoCloseable {
     for (int w = 0; w < workers; w++) {
       Path work = Files.createDirectories(dir.resolve("work" + w));
       daemons.add(start(home, log.resolve("worker" + w + ".log"), "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
-          "--cores", "1", "--memory", "1g", "--work-dir", work.toString(), "--webui-port", String.valueOf(freePort()), master));
+          "--cores", "1", "--memory", "3g", "--work-dir", work.toString(), "--webui-port", String.valueOf(freePort()), master));
     }
     long deadline = System.nanoTime() + 60_000_000_000L;
     while (aliveWorkers(ui) < workers) {
