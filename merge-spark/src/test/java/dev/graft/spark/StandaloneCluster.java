@@ -92,12 +92,6 @@ final class StandaloneCluster implements AutoCloseable {
     }
   }
 
-  /** Pids of the executor processes the workers run now. */
-  List<Long> executorPids() {
-    return daemons.stream().flatMap(Process::descendants)
-        .filter(h -> h.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend")).map(ProcessHandle::pid).toList();
-  }
-
   static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
@@ -116,17 +110,27 @@ final class StandaloneCluster implements AutoCloseable {
     }
   }
 
+  /** Every process this cluster runs now: the daemons and their executors. */
+  List<ProcessHandle> processes() {
+    List<ProcessHandle> all = new ArrayList<>();
+    for (Process p : daemons) {
+      all.add(p.toHandle());
+      p.descendants().forEach(all::add);
+    }
+    return all;
+  }
+
   @Override
   public void close() {
-    for (Process p : daemons.reversed()) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-    }
-    for (Process p : daemons) {
+    List<ProcessHandle> all = processes();
+    all.forEach(ProcessHandle::destroyForcibly);
+    for (ProcessHandle h : all) {
       try {
-        p.waitFor();
+        h.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        throw new IllegalStateException("process " + h.pid() + " did not stop", e);
       }
     }
   }
