@@ -87,6 +87,7 @@ final class EvolveCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     EvolveSpec s = specification();
+    EvolveRun.checkCluster(s); // a missing Spark module or an unreachable master, before models are loaded
     long t0 = System.nanoTime();
     try (EvolveRun.Prepared p = EvolveRun.prepare(s, device.device())) {
       err.printf(Locale.ROOT, "prepared %s (%s space, %s) in %.1f s%s%n", s.name(), s.space(), s.optimizer().method(), (System.nanoTime() - t0) / 1e9,

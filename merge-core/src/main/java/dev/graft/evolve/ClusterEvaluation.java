@@ -33,6 +33,12 @@ public interface ClusterEvaluation {
    */
   BatchEvaluator open(Cluster cluster, String runRecipe, Device device, Path runDir);
 
+  /**
+   * Checks, cheaply and before any heavy work, that the cluster can be used (its master answers); throws
+   * {@link InvalidInputException} saying what to fix.
+   */
+  default void check(Cluster cluster) {}
+
   /** The provider on the class path. */
   static ClusterEvaluation find() {
     return ServiceLoader.load(ClusterEvaluation.class).findFirst().orElseThrow(() -> new InvalidInputException(

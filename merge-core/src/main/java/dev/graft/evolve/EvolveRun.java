@@ -261,7 +261,7 @@ public final class EvolveRun {
     if (!options.resume() && RunRecord.exists(out) && !options.overwrite()) {
       throw new InvalidInputException(out + " already holds a run; continue it with --resume, replace it with --overwrite, or choose another folder");
     }
-    ClusterEvaluation cluster = spec.cluster() == null ? null : ClusterEvaluation.find();
+    ClusterEvaluation cluster = checkCluster(spec);
     String runRecipe = RunRecipe.write(spec);
     AtomicFiles.writeString(out.resolve(RUN_RECIPE), runRecipe);
     Evolution.Settings settings = new Evolution.Settings(spec.seed(), spec.evaluations(), spec.seconds(), spec.threads(), spec.checkpointSeconds());
@@ -289,6 +289,19 @@ public final class EvolveRun {
     }
     files.addAll(EvolveReport.write(out, spec, outcome, p.optimizer(), p.space()));
     return new Summary(outcome, p.optimizer(), p.space(), files);
+  }
+
+  /**
+   * The cluster provider for a recipe that names a cluster (null otherwise), after checking that the provider is on
+   * the class path and the cluster answers: call it before loading models, so a wrong address costs nothing.
+   */
+  public static ClusterEvaluation checkCluster(EvolveSpec spec) {
+    if (spec.cluster() == null) {
+      return null;
+    }
+    ClusterEvaluation c = ClusterEvaluation.find();
+    c.check(spec.cluster());
+    return c;
   }
 
   /** The recipe of a run directory (what {@code --resume} continues). */

@@ -60,6 +60,33 @@ public final class SparkEvaluation implements ClusterEvaluation {
     }
   }
 
+  @Override
+  public void check(Cluster cluster) {
+    String m = cluster.master();
+    if (!m.startsWith("spark://")) {
+      return; // local masters need nothing; others (yarn, k8s) are Spark's to check
+    }
+    List<String> tried = new ArrayList<>();
+    for (String hostPort : m.substring("spark://".length()).split(",")) {
+      int colon = hostPort.lastIndexOf(':');
+      String host = colon < 0 ? hostPort : hostPort.substring(0, colon);
+      int port = 7077;
+      try {
+        port = colon < 0 ? 7077 : Integer.parseInt(hostPort.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        throw new InvalidInputException("'" + m + "': '" + hostPort.substring(colon + 1) + "' is not a port; write spark://HOST:PORT");
+      }
+      try (java.net.Socket s = new java.net.Socket()) {
+        s.connect(new java.net.InetSocketAddress(host, port), 3000);
+        return; // one master answers
+      } catch (java.io.IOException e) {
+        tried.add(host + ":" + port + " (" + (e.getMessage() == null ? "no answer" : e.getMessage().toLowerCase(java.util.Locale.ROOT)) + ")");
+      }
+    }
+    throw new InvalidInputException("no Spark master answers at " + String.join(", ", tried) + ". Start one (bin/graft-spark master, then"
+        + " bin/graft-spark worker " + m + "), or correct the address given by --cluster or the recipe's cluster:");
+  }
+
   /**
    * Spark settings for Graft: the user's {@code conf} on top of these defaults: no web UI, a loopback driver address
    * for a loopback master, and executor JVMs that find the native caches of this machine's Graft and stay offline;
