@@ -90,7 +90,8 @@ public final class SparkEvaluation implements ClusterEvaluation {
   /**
    * Spark settings for Graft: the user's {@code conf} on top of these defaults: no web UI, a loopback driver address
    * for a loopback master, and executor JVMs that find the native caches of this machine's Graft and stay offline;
-   * with {@code spark.executor.cores} set, executors compute (merge kernels, libtorch) on that many threads.
+   * with {@code spark.executor.cores} set, libtorch uses that many threads in an executor, and one-core executors run
+   * the merge kernels on their task's thread alone.
    */
   public static SparkConf conf(Cluster cluster, String appName) {
     SparkConf conf = new SparkConf().setMaster(cluster.master()).setAppName(appName);
@@ -104,7 +105,9 @@ public final class SparkEvaluation implements ClusterEvaluation {
     String cores = cluster.conf().get("spark.executor.cores");
     if (cores != null && cores.matches("[1-9][0-9]*")) { // an executor computes on the cores it is given, not on every core of its host
       int c = Integer.parseInt(cores);
-      opts.add("-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + (c - 1));
+      if (c == 1) {
+        opts.add("-Dgraft.threads=1"); // merge kernels on the task's thread only (their blocks, and so the bits, unchanged)
+      }
       opts.add("-Dai.djl.pytorch.num_threads=" + c);
     }
     for (String p : List.of("DJL_CACHE_DIR", "org.bytedeco.javacpp.cachedir")) {

@@ -62,7 +62,7 @@ class ClusterEvolutionTest {
   }
 
   private static Map<String, String> conf(int maxFailures) {
-    return Map.of("spark.executor.memory", "512m", "spark.task.maxFailures", String.valueOf(maxFailures),
+    return Map.of("spark.executor.memory", "512m", "spark.task.maxFailures", String.valueOf(maxFailures), "spark.executor.cores", "1",
         "spark.executor.extraJavaOptions", "-Djava.io.tmpdir=" + cluster.dir);
   }
 
