@@ -131,8 +131,9 @@ public final class EvolveRun {
 
   /** The recipe with every model it names resolved to an absolute path (Hugging Face ids kept when not found locally). */
   static Recipe absolute(Recipe r, ModelResolver res) {
-    java.util.function.Function<ModelRef, ModelRef> abs = m -> res.resolve(m.name())
-        .map(p -> new ModelRef(p.toAbsolutePath().normalize().toString(), m.lora())).orElse(m);
+    java.util.function.Function<String, String> path = n -> n == null ? null
+        : res.resolve(n).map(p -> p.toAbsolutePath().normalize().toString()).orElse(n);
+    java.util.function.Function<ModelRef, ModelRef> abs = m -> new ModelRef(path.apply(m.name()), path.apply(m.lora()));
     List<Recipe.InputModel> ms = r.models().stream().map(m -> new Recipe.InputModel(abs.apply(m.model()), m.parameters())).toList();
     ModelRef base = r.baseModel() == null ? null : abs.apply(r.baseModel());
     return new Recipe(r.name(), r.mergeMethod(), base, ms, List.of(), r.parameters(), r.dtype(), r.outDtype(), r.tokenizerSource(),

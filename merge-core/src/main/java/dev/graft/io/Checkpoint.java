@@ -38,16 +38,70 @@ public final class Checkpoint implements AutoCloseable {
   private final Map<String, TensorInfo> tensors;
   private final Map<String, String> metadata;
   private final ModelConfig config;
+  private final LoraAdapter lora;
 
   private Checkpoint(
       Path root, List<SafetensorsFile> files, Map<String, SafetensorsFile> owner, Map<String, TensorInfo> tensors,
       Map<String, String> metadata, ModelConfig config) {
+    this(root, files, owner, tensors, metadata, config, null);
+  }
+
+  private Checkpoint(
+      Path root, List<SafetensorsFile> files, Map<String, SafetensorsFile> owner, Map<String, TensorInfo> tensors,
+      Map<String, String> metadata, ModelConfig config, LoraAdapter lora) {
     this.root = root;
     this.files = List.copyOf(files);
     this.owner = Collections.unmodifiableMap(owner);
     this.tensors = Collections.unmodifiableMap(tensors);
     this.metadata = metadata;
     this.config = config;
+    this.lora = lora;
+  }
+
+  /**
+   * Opens a checkpoint with a LoRA adapter applied (mergekit's {@code model+lora}): the tensors the adapter changes
+   * read as the base plus the adapter's update, in the base's dtype; the others as they are. {@code adapter} null
+   * opens the plain checkpoint.
+   */
+  public static Checkpoint open(Path path, Path adapter) {
+    Checkpoint base = open(path);
+    if (adapter == null) {
+      return base;
+    }
+    try {
+      LoraAdapter a = LoraAdapter.open(adapter);
+      try {
+        Map<String, dev.graft.tensor.Shape> shapes = new LinkedHashMap<>();
+        base.tensors.forEach((k, v) -> shapes.put(k, v.shape()));
+        a.check(shapes);
+      } catch (RuntimeException e) {
+        a.close();
+        throw e;
+      }
+      return new Checkpoint(base.root, base.files, base.owner, base.tensors, base.metadata, base.config, a);
+    } catch (RuntimeException e) {
+      base.close();
+      throw e;
+    }
+  }
+
+  /** The LoRA adapter applied to this checkpoint, or null. */
+  public LoraAdapter lora() {
+    return lora;
+  }
+
+  private boolean adapted(String name) {
+    return lora != null && lora.modifies(name);
+  }
+
+  /** An adapted tensor encoded in its own dtype, as a mapping over heap bytes. */
+  private MappedTensor adaptedMapping(String name, long first, long count) {
+    TensorInfo ti = info(name);
+    float[] v = readFloats(name);
+    int bs = ti.dtype().byteSize();
+    java.lang.foreign.MemorySegment all = java.lang.foreign.MemorySegment.ofArray(new byte[Math.toIntExact(v.length * (long) bs)]);
+    DTypeCodec.encode(v, 0, v.length, ti.dtype(), all, 0);
+    return new MappedTensor(ti, first, count, all.asSlice(first * bs, count * bs), java.lang.foreign.Arena.ofConfined());
   }
 
   /**
@@ -226,22 +280,29 @@ public final class Checkpoint implements AutoCloseable {
 
   /** Maps a whole tensor; close the result to unmap it. */
   public MappedTensor map(String name) {
-    return fileOf(name).map(name);
+    return adapted(name) ? adaptedMapping(name, 0, info(name).numel()) : fileOf(name).map(name);
   }
 
   /** Maps elements {@code [first, first + count)} of a tensor. */
   public MappedTensor map(String name, long first, long count) {
-    return fileOf(name).map(info(name), first, count);
+    return adapted(name) ? adaptedMapping(name, first, count) : fileOf(name).map(info(name), first, count);
   }
 
   /** Reads raw bytes of elements {@code [first, first + count)} into {@code dst} (see {@link SafetensorsFile#read}). */
   public void read(String name, long first, long count, java.nio.ByteBuffer dst) {
+    if (adapted(name)) {
+      try (MappedTensor m = adaptedMapping(name, first, count)) {
+        dst.put(m.segment().asByteBuffer());
+      }
+      return;
+    }
     fileOf(name).read(info(name), first, count, dst);
   }
 
   /** Reads a whole tensor as float32. */
   public float[] readFloats(String name) {
-    return fileOf(name).readFloats(name);
+    float[] v = fileOf(name).readFloats(name);
+    return adapted(name) ? lora.apply(name, v, info(name).shape()) : v;
   }
 
   /** {@code __metadata__} of a single-file checkpoint (null when absent or sharded). */
@@ -292,5 +353,8 @@ public final class Checkpoint implements AutoCloseable {
   @Override
   public void close() {
     files.forEach(SafetensorsFile::close);
+    if (lora != null) {
+      lora.close();
+    }
   }
 }

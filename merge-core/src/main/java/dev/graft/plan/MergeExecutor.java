@@ -156,7 +156,7 @@ public final class MergeExecutor {
     List<Checkpoint> fishers = new ArrayList<>();
     try {
       for (ModelView v : plan.models()) {
-        cps.add(Checkpoint.open(v.root() != null ? v.root() : locate.apply(v)));
+        cps.add(Checkpoint.open(v.root() != null ? v.root() : locate.apply(v), v.lora()));
       }
       for (Path f : plan.fisherFiles()) {
         fishers.add(Checkpoint.open(f));

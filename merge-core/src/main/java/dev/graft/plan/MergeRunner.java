@@ -82,22 +82,34 @@ public final class MergeRunner {
         if (v != null) {
           return v;
         }
-        var path = resolver.resolve(ref);
+        dev.graft.recipe.ModelRef parsed = dev.graft.recipe.ModelRef.parse(ref);
+        String lora = parsed.lora();
+        var path = resolver.resolve(parsed.name());
         String where = r.pathOf(ref);
         if (path.isEmpty()) {
           String hint = Names.didYouMean(ref, byName.keySet());
           if (hint.isEmpty()) {
-            hint = nearbyPath(ref, resolver);
+            hint = nearbyPath(parsed.name(), resolver);
           }
-          String tried = String.join(", ", resolver.tried(ref));
+          String tried = String.join(", ", resolver.tried(parsed.name()));
           local.add(r.source().problem(where, "model '" + ref + "' not found (looked at: " + tried + ")",
               !hint.isEmpty() ? hint
                   : ModelResolver.looksLikeHubId(ref) ? "Download it first (e.g. 'huggingface-cli download " + ref + "') or give a local path"
                   : "Check the path; relative paths resolve against the working directory, then the recipe's folder"));
           return null;
         }
-        try (Checkpoint cp = Checkpoint.open(path.get())) {
-          v = ModelView.of(ref, cp);
+        Path adapter = null;
+        if (lora != null) {
+          var a = resolver.resolve(lora);
+          if (a.isEmpty()) {
+            local.add(r.source().problem(where, "LoRA adapter '" + lora + "' of '" + ref + "' not found (looked at: "
+                + String.join(", ", resolver.tried(lora)) + ")", "Give the adapter's folder (adapter_config.json, adapter_model.safetensors) after '+'"));
+            return null;
+          }
+          adapter = a.get();
+        }
+        try (Checkpoint cp = Checkpoint.open(path.get(), adapter)) { // the adapter checked against the base's headers
+          v = ModelView.of(ref, cp).withLora(adapter);
           opened.put(ref, v);
           return v;
         } catch (InvalidInputException e) {
@@ -352,7 +364,7 @@ public final class MergeRunner {
     ModelView refView = alignReference(r, p);
     Function<ModelView, Path> where = v -> v.root() != null ? v.root() : locate.apply(v);
     List<ModelView> views = new ArrayList<>();
-    try (Checkpoint ref = Checkpoint.open(where.apply(refView))) {
+    try (Checkpoint ref = Checkpoint.open(where.apply(refView), refView.lora())) {
       PermutationSpec spec = Aligner.spec(specOf(r), ref.config().orElse(null), refView.shapes(), refView.label());
       WeightMatching.Options wo = new WeightMatching.Options(r.align().maxSweeps(), 1e-9, o.seed(), dev.graft.tensor.Device.CPU);
       for (int i = 0; i < p.models().size(); i++) {
@@ -361,7 +373,7 @@ public final class MergeRunner {
           views.add(v);
           continue;
         }
-        try (Checkpoint c = Checkpoint.open(where.apply(v))) {
+        try (Checkpoint c = Checkpoint.open(where.apply(v), v.lora())) {
           WeightMatching.Result res = WeightMatching.match(spec, Weights.of(ref), Weights.of(c), wo, listener.aligning(v.label()));
           Path dir = Files.createDirectories(work).resolve("aligned-" + i);
           Aligner.write(c, spec, res.perms(), dir, o.shardBytes(), refView.label());

@@ -21,8 +21,9 @@ import java.util.regex.Pattern;
  * @param tensors tensors in file order
  * @param config config.json, or null
  * @param auxiliaryFiles tokenizer and generation files next to the weights
+ * @param lora a LoRA adapter folder applied to the weights when they are read ({@code model+lora}), or null
  */
-public record ModelView(String label, Path root, Map<String, TensorMeta> tensors, ModelConfig config, List<Path> auxiliaryFiles) {
+public record ModelView(String label, Path root, Map<String, TensorMeta> tensors, ModelConfig config, List<Path> auxiliaryFiles, Path lora) {
   /** {@code <prefix>.<layer>.<suffix>} for the usual layer containers (layers, h, blocks, layer). */
   static final Pattern LAYER = Pattern.compile("^(.*?\\b(?:layers|h|blocks|layer))\\.(\\d+)\\.(.+)$");
 
@@ -31,9 +32,18 @@ public record ModelView(String label, Path root, Map<String, TensorMeta> tensors
     auxiliaryFiles = List.copyOf(auxiliaryFiles);
   }
 
-  /** The same model read from another place (e.g. its aligned copy). */
+  public ModelView(String label, Path root, Map<String, TensorMeta> tensors, ModelConfig config, List<Path> auxiliaryFiles) {
+    this(label, root, tensors, config, auxiliaryFiles, null);
+  }
+
+  /** The same model read from another place (e.g. its aligned copy, written with any LoRA adapter already applied). */
   public ModelView withRoot(Path newRoot) {
-    return new ModelView(label, newRoot, tensors, config, auxiliaryFiles);
+    return new ModelView(label, newRoot, tensors, config, auxiliaryFiles, null);
+  }
+
+  /** This model read from its checkpoint with the LoRA adapter in {@code adapter} applied. */
+  public ModelView withLora(Path adapter) {
+    return new ModelView(label, root, tensors, config, auxiliaryFiles, adapter);
   }
 
   /** Every tensor's shape. */

@@ -101,17 +101,9 @@ public final class Planner {
       // Resolve every model first; without them nothing else can be checked.
       Map<String, ModelView> vs = new HashMap<>();
       for (dev.graft.recipe.ModelRef m : r.referencedModels()) {
-        if (m.lora() != null) {
-          continue;
-        }
         ModelView v = views.apply(m.toString());
         if (v != null) {
           vs.put(m.toString(), v);
-        }
-      }
-      for (dev.graft.recipe.ModelRef m : r.referencedModels()) {
-        if (m.lora() != null) {
-          problem(pathOf(m.toString()), "LoRA references ('" + m + "') are not supported yet", "Merge the LoRA into its model first (e.g. with peft's merge_and_unload) and name that folder");
         }
       }
       Optional<MergeOperator> found = operators.find(r.mergeMethod());
