@@ -283,7 +283,18 @@ public final class MergeExecutor {
           all.add(baseData);
           allShapes.add(t.base().shape());
         }
-        List<float[]> fixed = Vocab.rectify(all, allShapes, fill, fillShape, t.shape());
+        List<float[]> fixed;
+        if (t.unionRows()) {
+          List<int[]> rows = new ArrayList<>();
+          t.models().forEach(in -> rows.add(in.rows()));
+          if (baseData != null && t.baseIndex() < 0) {
+            rows.add(t.base().rows());
+          }
+          int[] fillRows = t.base() != null ? t.base().rows() : t.fillBase() != null ? t.fillBase().rows() : null;
+          fixed = Vocab.byToken(all, rows, fill, fillRows, t.shape());
+        } else {
+          fixed = Vocab.rectify(all, allShapes, fill, fillShape, t.shape());
+        }
         for (int i = 0; i < data.size(); i++) {
           data.set(i, fixed.get(i));
         }

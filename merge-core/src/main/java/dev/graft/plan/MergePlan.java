@@ -18,10 +18,11 @@ import java.util.List;
  * @param tokenizerFrom the model whose tokenizer files are copied, or null
  * @param output what the output will hold (for later stages and dry runs)
  * @param warnings things worth knowing that do not stop the merge
+ * @param union the output vocabulary under {@code tokenizer_source: union}, or null
  */
 public record MergePlan(
     Recipe recipe, MergeOperator operator, List<ModelView> models, List<Path> fisherFiles, List<TensorTask> tasks,
-    ObjectNode config, ModelView tokenizerFrom, ModelView output, List<String> warnings) {
+    ObjectNode config, ModelView tokenizerFrom, ModelView output, List<String> warnings, UnionVocab union) {
   public MergePlan {
     models = List.copyOf(models);
     fisherFiles = List.copyOf(fisherFiles);
@@ -31,7 +32,7 @@ public record MergePlan(
 
   /** The same plan reading its inputs from {@code newModels} (same order, same tensors). */
   public MergePlan withModels(List<ModelView> newModels) {
-    return new MergePlan(recipe, operator, newModels, fisherFiles, tasks, config, tokenizerFrom, output, warnings);
+    return new MergePlan(recipe, operator, newModels, fisherFiles, tasks, config, tokenizerFrom, output, warnings, union);
   }
 
   /** Bytes of input tensors read (each input once per task). */

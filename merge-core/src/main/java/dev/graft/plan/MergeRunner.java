@@ -392,6 +392,11 @@ public final class MergeRunner {
       for (Path aux : p.tokenizerFrom().auxiliaryFiles()) {
         Files.copy(aux, dir.resolve(aux.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
       }
+      if (p.union() != null && p.union().tokens().size() > p.union().referenceSize()) { // the reference's tokenizer plus the added tokens
+        Path tj = UnionVocab.tokenizerFile(p.tokenizerFrom());
+        Path tc = tj.resolveSibling("tokenizer_config.json");
+        p.union().write(tj, tc, dir);
+      }
     }
     AtomicFiles.writeString(dir.resolve(RECIPE_FILE), RecipeWriter.write(recipe));
     AtomicFiles.writeString(dir.resolve("README.md"), ModelCard.render(p, recipe, seed));

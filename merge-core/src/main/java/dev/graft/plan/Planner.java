@@ -360,12 +360,24 @@ public final class Planner {
       }
       String tokSource = r.tokenizerSource();
       ModelView vocabFrom = null;
+      UnionVocab union = null;
       if (tokSource != null) {
         if (tokSource.equals("union")) {
-          problem("tokenizer_source", "tokenizer source 'union' is not supported yet", "Use 'base' or one of the models");
-          return;
+          List<ModelView> order = new ArrayList<>();
+          order.add(reference);
+          vs.values().stream().filter(v -> v != reference && !order.contains(v)).forEach(order::add);
+          try {
+            union = UnionVocab.build(order, Planner::embeddingRows);
+          } catch (dev.graft.InvalidInputException e) {
+            problem("tokenizer_source", e.getMessage(), "tokenizer_source: union matches rows by token text; use 'base' or a model to match by id");
+            return;
+          }
+          if (union.tokens().size() > union.referenceSize()) {
+            warnings.add("tokenizer_source union: " + (union.tokens().size() - union.referenceSize()) + " token(s) added to '" + reference.label()
+                + "''s vocabulary of " + union.referenceSize());
+          }
         }
-        vocabFrom = tokSource.equals("base") ? baseView : vs.get(tokSource);
+        vocabFrom = tokSource.equals("union") ? reference : tokSource.equals("base") ? baseView : vs.get(tokSource);
         if (vocabFrom == null) {
           problem("tokenizer_source", tokSource.equals("base") ? "tokenizer_source is 'base' but the recipe has no base_model"
               : "tokenizer_source '" + tokSource + "' is not one of the recipe's models", "Use 'base' or the name of one of the models");
@@ -386,7 +398,7 @@ public final class Planner {
       }
       List<String> pre = nonLayer.stream().filter(Planner::isPre).toList();
       List<String> post = nonLayer.stream().filter(n -> !isPre(n)).toList();
-      Ctx ctx = new Ctx(vs, recipeBase, outDtype, fisherIndex, vocabFrom, missing, vocabReported, tasks);
+      Ctx ctx = new Ctx(vs, recipeBase, outDtype, fisherIndex, vocabFrom, missing, vocabReported, tasks, union);
       for (String n : pre) {
         task(ctx, slices.get(0), n, n, 0, 0);
       }
@@ -438,12 +450,12 @@ public final class Planner {
       tasks.forEach(tt -> outTensors.put(tt.name(), new TensorMeta(tt.outDtype(), tt.shape())));
       ModelView output = new ModelView(r.name() == null ? "<output>" : r.name(), null, outTensors,
           config == null ? null : ModelConfig.of(config), tokFrom.auxiliaryFiles());
-      result = new MergePlan(r, op, models, fisherViews.stream().map(ModelView::root).toList(), tasks, config, tokFrom, output, warnings);
+      result = new MergePlan(r, op, models, fisherViews.stream().map(ModelView::root).toList(), tasks, config, tokFrom, output, warnings, union);
     }
 
     record Ctx(
         Map<String, ModelView> vs, String recipeBase, DType outDtype, Map<String, Integer> fisherIndex, ModelView vocabFrom,
-        Map<String, List<String>> missing, Set<String> vocabReported, List<TensorTask> tasks) {}
+        Map<String, List<String>> missing, Set<String> vocabReported, List<TensorTask> tasks, UnionVocab union) {}
 
     /**
      * Plans one output tensor.
@@ -529,8 +541,15 @@ public final class Planner {
       DType od = c.outDtype() != null ? c.outDtype() : meta.dtype();
       // Rows a model lacks come from the base model first (README, "Vocabulary"), whether or not the operator merges it.
       TensorTask.Input fill = null;
-      if (base != null && baseIn == null && all(ins, baseIn).stream().anyMatch(i -> !i.shape().equals(shape))) {
+      boolean byToken = c.union() != null && isVocab(outName) && shape.rank() == 2 && shape.dim(0) == c.union().rowCount();
+      if (base != null && baseIn == null && (byToken || all(ins, baseIn).stream().anyMatch(i -> !i.shape().equals(shape)))) {
         fill = input(c, base, (baseSrc != null ? baseSrc.start() : sl.sources().get(0).start()) + k, pattern);
+      }
+      if (byToken) { // rows matched by token: each input reads its rows through its model's map
+        UnionVocab u = c.union();
+        ins = ins.stream().map(i -> i.withRows(u.rows().get(modelLabel(i)))).toList();
+        baseIn = baseIn == null ? null : baseIn.withRows(u.rows().get(modelLabel(baseIn)));
+        fill = fill == null ? null : fill.withRows(u.rows().get(modelLabel(fill)));
       }
       c.tasks().add(new TensorTask(outName, shape, od, null, baseIn, ins, baseIndex, params, global, fishers, fill));
     }
@@ -562,6 +581,9 @@ public final class Planner {
     Shape outShape(Ctx c, String outName, TensorTask.Input first, List<TensorTask.Input> ins, TensorTask.Input baseIn) {
       List<TensorTask.Input> all = all(ins, baseIn);
       Shape ref = first.shape();
+      if (c.union() != null && isVocab(outName) && ref.rank() == 2 && all.stream().allMatch(i -> i.shape().rank() == 2 && i.shape().dim(1) == ref.dim(1))) {
+        return Shape.of(c.union().rowCount(), ref.dim(1));
+      }
       boolean same = all.stream().allMatch(i -> i.shape().equals(ref));
       if (same && c.vocabFrom() == null) {
         return ref;
@@ -658,6 +680,16 @@ public final class Planner {
   /** Embeddings come from the first slice; everything else outside layers from the last. */
   static boolean isPre(String name) {
     return name.contains("embed") || name.startsWith("wte") || name.startsWith("wpe") || name.contains(".wte.") || name.contains(".wpe.");
+  }
+
+  /** Rows of a model's input embedding (its first vocabulary tensor), or 0. */
+  static int embeddingRows(ModelView v) {
+    for (Map.Entry<String, TensorMeta> e : v.tensors().entrySet()) {
+      if (isVocab(e.getKey()) && isPre(e.getKey()) && e.getValue().shape().rank() == 2) {
+        return (int) e.getValue().shape().dim(0);
+      }
+    }
+    return 0;
   }
 
   static boolean isVocab(String name) {

@@ -30,12 +30,30 @@ public record TensorTask(
     fishers = List.copyOf(fishers);
   }
 
-  /** A tensor of a model ({@code model} indexes the plan's models, or its Fisher files for Fisher inputs). */
-  public record Input(int model, String tensor, Shape shape) {}
+  /**
+   * A tensor of a model ({@code model} indexes the plan's models, or its Fisher files for Fisher inputs).
+   *
+   * @param rows for a vocabulary tensor under {@code tokenizer_source: union}: this input's row for each output row,
+   *     or -1 where the model lacks the token; null otherwise
+   */
+  public record Input(int model, String tensor, Shape shape, int[] rows) {
+    public Input(int model, String tensor, Shape shape) {
+      this(model, tensor, shape, null);
+    }
 
-  /** Whether inputs have other row counts than the output (vocabulary rows added or dropped). */
+    Input withRows(int[] r) {
+      return new Input(model, tensor, shape, r);
+    }
+  }
+
+  /** Whether inputs have other row counts than the output, or rows matched by token (vocabulary rows added or dropped). */
   public boolean rectifiesRows() {
-    return models.stream().anyMatch(i -> !i.shape().equals(shape)) || (base != null && !base.shape().equals(shape));
+    return models.stream().anyMatch(i -> !i.shape().equals(shape) || i.rows() != null) || (base != null && (!base.shape().equals(shape) || base.rows() != null));
+  }
+
+  /** Whether rows are matched by token ({@code tokenizer_source: union}). */
+  public boolean unionRows() {
+    return models.stream().anyMatch(i -> i.rows() != null) || (base != null && base.rows() != null);
   }
 
   /** Every input read, base first. */

@@ -13,6 +13,44 @@ import java.util.List;
 final class Vocab {
   private Vocab() {}
 
+  /**
+   * Rows matched by token ({@code tokenizer_source: union}): each input's row for every output row where it has the
+   * token; where it lacks it, the fill model's row (the base) when that has the token, else the mean of the inputs
+   * that have it (the only one's row when one has it), else zeros.
+   */
+  static List<float[]> byToken(List<float[]> data, List<int[]> rows, float[] fill, int[] fillRows, Shape out) {
+    int cols = (int) out.dim(1);
+    int n = (int) out.dim(0);
+    List<float[]> res = new ArrayList<>();
+    for (int m = 0; m < data.size(); m++) {
+      float[] x = new float[n * cols];
+      int[] mine = rows.get(m);
+      for (int u = 0; u < n; u++) {
+        if (mine[u] >= 0) {
+          System.arraycopy(data.get(m), mine[u] * cols, x, u * cols, cols);
+        } else if (fill != null && fillRows[u] >= 0) {
+          System.arraycopy(fill, fillRows[u] * cols, x, u * cols, cols);
+        } else {
+          int count = 0;
+          for (int o = 0; o < data.size(); o++) {
+            int r = rows.get(o)[u];
+            if (r >= 0) {
+              count++;
+              for (int c = 0; c < cols; c++) {
+                x[u * cols + c] += data.get(o)[r * cols + c];
+              }
+            }
+          }
+          for (int c = 0; c < cols && count > 1; c++) {
+            x[u * cols + c] /= count;
+          }
+        }
+      }
+      res.add(x);
+    }
+    return res;
+  }
+
   static List<float[]> rectify(List<float[]> data, List<Shape> shapes, float[] fill, Shape fillShape, Shape out) {
     int cols = (int) out.dim(1);
     int rows = (int) out.dim(0);

@@ -130,10 +130,10 @@ public final class RecipeReader {
       }
       Map<String, Node> tok = mapping(top.get("tokenizer"), "tokenizer", Set.of("source", "tokens", "pad_to_multiple_of"));
       if (tok != null) {
-        tokSource = string(tok.get("source"), "tokenizer.source");
+        tokSource = tok.containsKey("source") ? string(tok.get("source"), "tokenizer.source") : "union"; // mergekit's default in a tokenizer: block
         for (String unsupported : List.of("tokens", "pad_to_multiple_of")) {
           if (tok.containsKey(unsupported)) {
-            add(tok.get(unsupported), "tokenizer." + unsupported, "'tokenizer." + unsupported + "' is not supported yet", "Remove it; Graft supports tokenizer source 'base' or a model");
+            add(tok.get(unsupported), "tokenizer." + unsupported, "'tokenizer." + unsupported + "' is not supported yet", "Remove it; Graft supports tokenizer source 'union', 'base' or a model");
           }
         }
       }

@@ -1,0 +1,137 @@
+package dev.graft.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.io.Checkpoint;
+import dev.graft.io.SafetensorsWriter;
+import dev.graft.tensor.DType;
+import dev.graft.tensor.Shape;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * tokenizer_source: union: two fine-tunes that each add tokens at the same ids (one shared token, one of their own)
+ * are merged row by token, not by id: the mergekit fill rule (base, else the only model with the token, else the
+ * mean) and an output tokenizer holding every token.
+ */
+class UnionTokenizerTest {
+  @TempDir static Path work;
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final int HIDDEN = 32;
+  static final int VOCAB = 300;
+
+  @BeforeAll
+  static void models() throws IOException {
+    MergeFixtures.family(work.resolve("family"), MergeFixtures.spec(DType.F32, false, 1, VOCAB, HIDDEN));
+    addTokens(work.resolve("family/ft-1"), work.resolve("x"), List.of("<x1>", "<shared>"), 11);
+    addTokens(work.resolve("family/ft-1"), work.resolve("y"), List.of("<y1>", "<shared>"), 12);
+  }
+
+  /** A copy of {@code from} whose tokenizer gains {@code tokens} (special) at the next ids, with new embedding and head rows. */
+  static void addTokens(Path from, Path to, List<String> tokens, long seed) throws IOException {
+    Files.createDirectories(to);
+    SplittableRandom r = new SplittableRandom(seed);
+    try (Checkpoint c = Checkpoint.open(from)) {
+      List<SafetensorsWriter.Entry> es = new ArrayList<>();
+      Map<String, float[]> data = new LinkedHashMap<>();
+      for (String n : c.tensors().keySet()) {
+        float[] v = c.readFloats(n);
+        Shape s = c.info(n).shape();
+        if (n.equals("model.embed_tokens.weight") || n.equals("lm_head.weight")) {
+          float[] w = java.util.Arrays.copyOf(v, v.length + tokens.size() * HIDDEN);
+          for (int i = v.length; i < w.length; i++) {
+            w[i] = (float) r.nextGaussian();
+          }
+          v = w;
+          s = Shape.of(s.dim(0) + tokens.size(), s.dim(1));
+        }
+        es.add(new SafetensorsWriter.Entry(n, DType.F32, s));
+        data.put(n, v);
+      }
+      try (SafetensorsWriter w = SafetensorsWriter.createFile(to.resolve("model.safetensors"), es, Map.of("format", "pt"))) {
+        data.forEach((k, v) -> w.writeFloats(k, 0, v, 0, v.length));
+        w.finish();
+      }
+    }
+    ObjectNode config = (ObjectNode) JSON.readTree(from.resolve("config.json").toFile());
+    config.put("vocab_size", config.get("vocab_size").asInt() + tokens.size());
+    Files.writeString(to.resolve("config.json"), JSON.writeValueAsString(config));
+    ObjectNode tok = (ObjectNode) JSON.readTree(from.resolve("tokenizer.json").toFile());
+    ArrayNode added = tok.has("added_tokens") ? (ArrayNode) tok.get("added_tokens") : tok.putArray("added_tokens");
+    for (int i = 0; i < tokens.size(); i++) {
+      added.addObject().put("id", VOCAB + i).put("content", tokens.get(i)).put("special", true);
+    }
+    Files.writeString(to.resolve("tokenizer.json"), JSON.writeValueAsString(tok));
+  }
+
+  static float[] row(float[] m, int r) {
+    return java.util.Arrays.copyOfRange(m, r * HIDDEN, (r + 1) * HIDDEN);
+  }
+
+  @Test
+  void rowsAreMatchedByTokenAndTheTokenizerHoldsEveryToken() throws IOException {
+    String yaml = """
+        merge_method: linear
+        base_model: family/base
+        models:
+          - model: x
+            parameters: {weight: 0.5}
+          - model: y
+            parameters: {weight: 0.5}
+        tokenizer_source: union
+        dtype: float32
+        """;
+    MergeFixtures.merge(yaml, work, work.resolve("out"), "reference", 1);
+    Map<String, Integer> base = UnionVocab.read(work.resolve("family/base/tokenizer.json")).ids();
+    int t = base.values().stream().mapToInt(Integer::intValue).max().orElseThrow() + 1; // the base tokenizer's size
+    JsonNode outTok = JSON.readTree(work.resolve("out/tokenizer.json").toFile());
+    Map<String, Integer> out = UnionVocab.read(work.resolve("out/tokenizer.json")).ids();
+    assertThat(out).containsEntry("<x1>", t).containsEntry("<shared>", t + 1).containsEntry("<y1>", t + 2);
+    assertThat(outTok.toString()).contains("\"special\":true");
+    int rows = Math.max(t + 3, VOCAB);
+    assertThat(JSON.readTree(work.resolve("out/config.json").toFile()).get("vocab_size").asInt()).isEqualTo(rows);
+    try (Checkpoint o = Checkpoint.open(work.resolve("out")); Checkpoint x = Checkpoint.open(work.resolve("x"));
+        Checkpoint y = Checkpoint.open(work.resolve("y")); Checkpoint b = Checkpoint.open(work.resolve("family/base"))) {
+      for (String n : List.of("model.embed_tokens.weight", "lm_head.weight")) {
+        float[] m = o.readFloats(n);
+        float[] xv = x.readFloats(n);
+        float[] yv = y.readFloats(n);
+        assertThat(o.info(n).shape()).isEqualTo(Shape.of(rows, HIDDEN));
+        for (int u : new int[] {0, 17, t - 1}) { // tokens every model has: the average
+          float[] want = new float[HIDDEN];
+          for (int c = 0; c < HIDDEN; c++) {
+            want[c] = xv[u * HIDDEN + c] * 0.5f + yv[u * HIDDEN + c] * 0.5f;
+          }
+          assertThat(row(m, u)).as(n + " row " + u).containsExactly(want);
+        }
+        // <x1>: only x has it (its row 300): y's row is filled with x's, so the merge is x's row
+        assertThat(row(m, t)).as(n + " <x1>").usingComparatorWithPrecision(1e-6f).containsExactly(row(xv, VOCAB));
+        // <shared>: both have it at their row 301
+        float[] shared = new float[HIDDEN];
+        for (int c = 0; c < HIDDEN; c++) {
+          shared[c] = row(xv, VOCAB + 1)[c] * 0.5f + row(yv, VOCAB + 1)[c] * 0.5f;
+        }
+        assertThat(row(m, t + 1)).as(n + " <shared>").containsExactly(shared);
+        // <y1>: only y has it, at its row 300 (the id x gave <x1>)
+        assertThat(row(m, t + 2)).as(n + " <y1>").usingComparatorWithPrecision(1e-6f).containsExactly(row(yv, VOCAB));
+        // rows past every tokenizer (the base's padding, if any) come from the base
+        for (int u = t + 3; u < rows; u++) {
+          assertThat(row(m, u)).as(n + " padding row " + u).usingComparatorWithPrecision(1e-6f).containsExactly(row(b.readFloats(n), u));
+        }
+      }
+    }
+  }
+}
