@@ -51,38 +51,27 @@ final class Vocab {
     return res;
   }
 
+  /** Rows matched by id: row r of every input is token r ({@link #byToken} with identity maps up to each row count). */
   static List<float[]> rectify(List<float[]> data, List<Shape> shapes, float[] fill, Shape fillShape, Shape out) {
-    int cols = (int) out.dim(1);
     int rows = (int) out.dim(0);
-    List<float[]> res = new ArrayList<>();
+    List<int[]> maps = new ArrayList<>();
+    for (Shape s : shapes) {
+      maps.add(identity((int) s.dim(0), rows));
+    }
+    List<float[]> res = byToken(data, maps, fill, fill == null ? null : identity((int) fillShape.dim(0), rows), out);
     for (int m = 0; m < data.size(); m++) {
-      int have = (int) shapes.get(m).dim(0);
-      if (have == rows) {
-        res.add(data.get(m));
-        continue;
+      if (shapes.get(m).dim(0) == rows) {
+        res.set(m, data.get(m)); // already the output's rows: the same values, without the copy
       }
-      float[] x = new float[rows * cols];
-      System.arraycopy(data.get(m), 0, x, 0, Math.min(have, rows) * cols);
-      for (int r = have; r < rows; r++) {
-        if (fill != null && fillShape.dim(0) > r) {
-          System.arraycopy(fill, r * cols, x, r * cols, cols);
-          continue;
-        }
-        int count = 0;
-        for (int o = 0; o < data.size(); o++) {
-          if (shapes.get(o).dim(0) > r) {
-            count++;
-            for (int c = 0; c < cols; c++) {
-              x[r * cols + c] += data.get(o)[r * cols + c];
-            }
-          }
-        }
-        for (int c = 0; c < cols && count > 1; c++) {
-          x[r * cols + c] /= count;
-        }
-      }
-      res.add(x);
     }
     return res;
+  }
+
+  private static int[] identity(int have, int rows) {
+    int[] map = new int[rows];
+    for (int u = 0; u < rows; u++) {
+      map[u] = u < have ? u : -1;
+    }
+    return map;
   }
 }
