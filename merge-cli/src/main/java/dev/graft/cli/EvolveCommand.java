@@ -75,6 +75,9 @@ final class EvolveCommand implements Callable<Integer> {
       "Default: the recipe's cluster, else threads of this process."})
   String cluster;
 
+  @Option(names = "--no-cluster", description = "Score in this process even when the recipe or the run names a cluster (e.g. to resume a cluster run here).")
+  boolean noCluster;
+
   @Option(names = "--spark-conf", paramLabel = "KEY=VALUE", description = "A Spark setting for --cluster (repeatable), e.g. spark.executor.memory=4g.")
   java.util.Map<String, String> sparkConf;
 
@@ -136,7 +139,12 @@ final class EvolveCommand implements Callable<Integer> {
       s = EvolveSpec.read(recipe);
     }
     s = s.with(seed, evaluations, seconds, threads);
-    if (cluster != null || sparkConf != null) {
+    if (noCluster) {
+      if (cluster != null || sparkConf != null) {
+        throw new GraftCommand.UsageException("--no-cluster cannot be combined with --cluster or --spark-conf");
+      }
+      s = s.withCluster(null);
+    } else if (cluster != null || sparkConf != null) {
       String master = cluster != null ? cluster : s.cluster() != null ? s.cluster().master() : null;
       if (master == null) {
         throw new GraftCommand.UsageException("--spark-conf needs a cluster: add --cluster MASTER (or 'cluster:' in the recipe)");

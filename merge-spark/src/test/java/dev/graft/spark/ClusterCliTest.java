@@ -46,5 +46,12 @@ class ClusterCliTest {
     assertThat(down.code()).isEqualTo(2);
     assertThat(down.err()).contains("no Spark master answers at 127.0.0.1:" + port, "bin/graft-spark master").doesNotContain("Exception");
     assertThat(out).doesNotExist();
+    // a run whose recipe names a cluster that is gone continues in this process
+    Path gone = tmp.resolve("gone.yml");
+    Files.writeString(gone, Files.readString(recipe) + "cluster: spark://127.0.0.1:" + port + "\n");
+    Files.copy(recipe.resolveSibling("digits.yaml"), tmp.resolve("digits.yaml"));
+    Run here = graft("evolve", gone.toString(), "-o", tmp.resolve("here").toString(), "-q", "--no-cluster");
+    assertThat(here.code()).as(here.err()).isZero();
+    assertThat(here.err()).doesNotContain("Spark cluster");
   }
 }
