@@ -1,9 +1,12 @@
 package dev.graft.internal;
 
-import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 
-/** Block-parallel loops over index ranges, with results combined in a fixed order (deterministic). */
+/**
+ * Block-parallel loops over index ranges, with results combined in a fixed order. The blocks depend only on the
+ * range's length, never on the machine's cores or the thread count, so sums give the same bits everywhere (a run's
+ * driver and its cluster executors, a laptop and a server).
+ */
 public final class Parallel {
   /** Below this many elements a loop runs on the calling thread. */
   public static final int GRAIN = 1 << 16;
@@ -28,9 +31,12 @@ public final class Parallel {
     void run(int block, int from, int to);
   }
 
-  /** How many blocks a loop over [0, n) is cut into: one below {@link #GRAIN}, at most a few per core. */
+  /** The most blocks a loop is cut into: enough to balance 16 threads, few enough for per-block histograms. */
+  public static final int MAX_BLOCKS = 16;
+
+  /** How many blocks a loop over [0, n) is cut into: one per {@link #GRAIN} elements, at most {@link #MAX_BLOCKS}. */
   public static int blocks(int n) {
-    return n < GRAIN ? 1 : Math.min((n + GRAIN - 1) / GRAIN, ForkJoinPool.getCommonPoolParallelism() * 4 + 1);
+    return n < GRAIN ? 1 : Math.min((n + GRAIN - 1) / GRAIN, MAX_BLOCKS);
   }
 
   /** Block {@code b} of {@code blocks} over [0, n) starts here (and ends where block b + 1 starts). */
