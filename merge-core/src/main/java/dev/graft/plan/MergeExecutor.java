@@ -291,7 +291,14 @@ public final class MergeExecutor {
             rows.add(t.base().rows());
           }
           int[] fillRows = t.base() != null ? t.base().rows() : t.fillBase() != null ? t.fillBase().rows() : null;
-          fixed = Vocab.byToken(all, rows, fill, fillRows, t.shape());
+          List<String> labels = new ArrayList<>();
+          t.models().forEach(in -> labels.add(plan.models().get(in.model()).label()));
+          if (baseData != null && t.baseIndex() < 0) {
+            labels.add(plan.models().get(t.base().model()).label());
+          }
+          TensorTask.Input fillIn = t.base() != null ? t.base() : t.fillBase();
+          fixed = Vocab.byToken(all, rows, fill, fillRows, t.shape(), labels, fillIn == null ? null : plan.models().get(fillIn.model()).label(),
+              plan.union() == null ? Map.of() : plan.union().overrides());
         } else {
           fixed = Vocab.rectify(all, allShapes, fill, fillShape, t.shape());
         }

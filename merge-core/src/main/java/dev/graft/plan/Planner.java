@@ -367,7 +367,7 @@ public final class Planner {
           order.add(reference);
           vs.values().stream().filter(v -> v != reference && !order.contains(v)).forEach(order::add);
           try {
-            union = UnionVocab.build(order, Planner::embeddingRows);
+            union = UnionVocab.build(order, Planner::embeddingRows, r.tokens());
           } catch (dev.graft.InvalidInputException e) {
             problem("tokenizer_source", e.getMessage(), "tokenizer_source: union matches rows by token text; use 'base' or a model to match by id");
             return;
@@ -383,6 +383,11 @@ public final class Planner {
               : "tokenizer_source '" + tokSource + "' is not one of the recipe's models", "Use 'base' or the name of one of the models");
           return;
         }
+      }
+      if (!r.tokens().isEmpty() && !"union".equals(tokSource)) {
+        problem("tokenizer.tokens", "per-token embedding sources need tokenizer source 'union' (Graft matches rows by token only there)",
+            "Use 'tokenizer: {source: union, tokens: ...}'");
+        return;
       }
       List<TensorTask> tasks = new ArrayList<>();
       Map<String, List<String>> missing = new LinkedHashMap<>();

@@ -29,8 +29,19 @@ import java.util.Map;
  * @param special per output id, whether the token is special (for the added ones)
  * @param rowCount the output's embedding rows: the union's size, or the reference's row count when it is larger
  *     (padding rows past its tokenizer, kept from the reference)
+ * @param overrides per output id, the {@code tokenizer.tokens} source of its row
  */
-public record UnionVocab(List<String> tokens, Map<String, int[]> rows, int referenceSize, boolean[] special, int rowCount) {
+public record UnionVocab(List<String> tokens, Map<String, int[]> rows, int referenceSize, boolean[] special, int rowCount,
+    Map<Integer, Override> overrides) {
+
+  /**
+   * Where an output row comes from instead of the fill rule.
+   *
+   * @param model the source model's label, or null for zeros
+   * @param row its row
+   * @param force also for the models that have the token
+   */
+  public record Override(String model, int row, boolean force) {}
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** A model's tokenizer.json as token → id, and which tokens are special. */
@@ -75,7 +86,8 @@ public record UnionVocab(List<String> tokens, Map<String, int[]> rows, int refer
    * Builds the union over {@code models} (the reference first); {@code rowsOf} gives each model's embedding row
    * count, to check that its ids fit.
    */
-  static UnionVocab build(List<ModelView> models, java.util.function.ToIntFunction<ModelView> rowsOf) {
+  static UnionVocab build(List<ModelView> models, java.util.function.ToIntFunction<ModelView> rowsOf,
+      Map<String, dev.graft.recipe.Recipe.TokenSource> sources) {
     List<Read> reads = new ArrayList<>();
     for (ModelView v : models) {
       Path f = tokenizerFile(v);
@@ -140,7 +152,40 @@ public record UnionVocab(List<String> tokens, Map<String, int[]> rows, int refer
     for (int i = 0; i < sp.length; i++) {
       sp[i] = special.get(i);
     }
-    return new UnionVocab(List.copyOf(tokens), rows, referenceSize, sp, rowCount);
+    Map<Integer, Override> overrides = new LinkedHashMap<>();
+    List<String> problems = new ArrayList<>();
+    sources.forEach((token, s) -> {
+      Integer u = out.get(token);
+      if (u == null) {
+        problems.add("tokenizer.tokens: '" + token + "' is in no model's vocabulary");
+        return;
+      }
+      if (s.kind().equals("zero")) {
+        overrides.put(u, new Override(null, -1, s.force()));
+        return;
+      }
+      int m = -1;
+      for (int i = 0; i < models.size(); i++) {
+        if (models.get(i).label().equals(s.model())) {
+          m = i;
+        }
+      }
+      if (m < 0) {
+        problems.add("tokenizer.tokens." + token + ": '" + s.model() + "' is not a model of this merge");
+        return;
+      }
+      String from = s.kind().equals("model") ? token : s.token();
+      Integer row = from != null ? reads.get(m).ids().get(from) : Integer.valueOf(s.tokenId());
+      if (row == null || row < 0 || row >= rowsOf.applyAsInt(models.get(m))) {
+        problems.add("tokenizer.tokens." + token + ": model '" + s.model() + "' has no " + (from != null ? "token '" + from + "'" : "row " + s.tokenId()));
+        return;
+      }
+      overrides.put(u, new Override(s.model(), row, s.force()));
+    });
+    if (!problems.isEmpty()) {
+      throw new InvalidInputException(String.join("; ", problems));
+    }
+    return new UnionVocab(List.copyOf(tokens), rows, referenceSize, sp, rowCount, overrides);
   }
 
   /** Writes the reference's tokenizer.json (and tokenizer_config.json, when {@code config} exists) with the added tokens. */

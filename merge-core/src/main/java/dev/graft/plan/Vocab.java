@@ -3,6 +3,7 @@ package dev.graft.plan;
 import dev.graft.tensor.Shape;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Brings embedding-like tensors of different vocabulary sizes to the output's row count (chosen by
@@ -19,14 +20,47 @@ final class Vocab {
    * that have it (the only one's row when one has it), else zeros.
    */
   static List<float[]> byToken(List<float[]> data, List<int[]> rows, float[] fill, int[] fillRows, Shape out) {
+    return byToken(data, rows, fill, fillRows, out, null, null, Map.of());
+  }
+
+  /**
+   * {@link #byToken(List, List, float[], int[], Shape)} with {@code tokenizer.tokens} sources: an overridden row is
+   * the source model's row (or zeros) for the inputs that lack the token, and for all of them when forced.
+   *
+   * @param labels the model label of each input in {@code data}
+   * @param fillLabel the fill model's label, or null
+   */
+  static List<float[]> byToken(List<float[]> data, List<int[]> rows, float[] fill, int[] fillRows, Shape out, List<String> labels,
+      String fillLabel, Map<Integer, UnionVocab.Override> overrides) {
     int cols = (int) out.dim(1);
     int n = (int) out.dim(0);
+    Map<Integer, float[]> sourced = new java.util.HashMap<>();
+    overrides.forEach((u, o) -> {
+      float[] row = new float[cols];
+      if (o.model() != null) {
+        float[] src = null;
+        for (int m = 0; m < data.size() && src == null; m++) {
+          src = o.model().equals(labels.get(m)) ? data.get(m) : null;
+        }
+        if (src == null && o.model().equals(fillLabel)) {
+          src = fill;
+        }
+        if (src == null) {
+          throw new IllegalStateException("tokenizer.tokens source '" + o.model() + "' is not an input of this tensor");
+        }
+        System.arraycopy(src, o.row() * cols, row, 0, cols);
+      }
+      sourced.put(u, row);
+    });
     List<float[]> res = new ArrayList<>();
     for (int m = 0; m < data.size(); m++) {
       float[] x = new float[n * cols];
       int[] mine = rows.get(m);
       for (int u = 0; u < n; u++) {
-        if (mine[u] >= 0) {
+        UnionVocab.Override src = overrides.get(u);
+        if (src != null && (src.force() || mine[u] < 0)) {
+          System.arraycopy(sourced.get(u), 0, x, u * cols, cols);
+        } else if (mine[u] >= 0) {
           System.arraycopy(data.get(m), mine[u] * cols, x, u * cols, cols);
         } else if (fill != null && fillRows[u] >= 0) {
           System.arraycopy(fill, fillRows[u] * cols, x, u * cols, cols);

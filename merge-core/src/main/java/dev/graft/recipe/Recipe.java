@@ -37,9 +37,29 @@ public record Recipe(
     String tokenizerSource,
     String chatTemplate,
     Align align,
-    SourceInfo source) {
+    SourceInfo source,
+    Map<String, TokenSource> tokens) {
+
+  /**
+   * {@code tokenizer.tokens.<token>}: where a token's embedding row comes from, as in mergekit.
+   *
+   * @param kind {@code model} (the token's own row in {@code model}), {@code model_token} (the row of {@code token} or
+   *     {@code tokenId} in {@code model}) or {@code zero}
+   * @param model the source model as the recipe names it (null for {@code zero})
+   * @param token for {@code model_token}: the source token, or null when {@code tokenId} is given
+   * @param tokenId for {@code model_token}: the source row, or -1
+   * @param force use the source for every model, also those that have the token
+   */
+  public record TokenSource(String kind, String model, String token, int tokenId, boolean force) {}
+
+  /** A recipe without per-token embedding sources. */
+  public Recipe(String name, String mergeMethod, ModelRef baseModel, List<InputModel> models, List<Slice> slices, Map<String, ParamValue> parameters,
+      String dtype, String outDtype, String tokenizerSource, String chatTemplate, Align align, SourceInfo source) {
+    this(name, mergeMethod, baseModel, models, slices, parameters, dtype, outDtype, tokenizerSource, chatTemplate, align, source, Map.of());
+  }
 
   public Recipe {
+    tokens = tokens == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(tokens));
     Objects.requireNonNull(mergeMethod, "mergeMethod");
     models = List.copyOf(models);
     slices = List.copyOf(slices);
@@ -132,15 +152,15 @@ public record Recipe(
   }
 
   public Recipe withSlices(List<Slice> newSlices) {
-    return new Recipe(name, mergeMethod, baseModel, List.of(), newSlices, parameters, dtype, outDtype, tokenizerSource, chatTemplate, align, source);
+    return new Recipe(name, mergeMethod, baseModel, List.of(), newSlices, parameters, dtype, outDtype, tokenizerSource, chatTemplate, align, source, tokens);
   }
 
   public Recipe withParameters(Map<String, ParamValue> p) {
-    return new Recipe(name, mergeMethod, baseModel, models, slices, p, dtype, outDtype, tokenizerSource, chatTemplate, align, source);
+    return new Recipe(name, mergeMethod, baseModel, models, slices, p, dtype, outDtype, tokenizerSource, chatTemplate, align, source, tokens);
   }
 
   public Recipe withModels(List<InputModel> m) {
-    return new Recipe(name, mergeMethod, baseModel, m, List.of(), parameters, dtype, outDtype, tokenizerSource, chatTemplate, align, source);
+    return new Recipe(name, mergeMethod, baseModel, m, List.of(), parameters, dtype, outDtype, tokenizerSource, chatTemplate, align, source, tokens);
   }
 
   static Map<String, ParamValue> ordered(Map<String, ParamValue> m) {

@@ -124,6 +124,7 @@ public final class RecipeReader {
     String dtype = string(top.get("dtype"), "dtype");
     String outDtype = string(top.get("out_dtype"), "out_dtype");
     String tokSource = string(top.get("tokenizer_source"), "tokenizer_source");
+    Map<String, Recipe.TokenSource> tokens = Map.of();
     if (top.containsKey("tokenizer")) {
       if (top.containsKey("tokenizer_source")) {
         add(top.get("tokenizer"), "tokenizer", "'tokenizer' and 'tokenizer_source' are mutually exclusive", "Keep one of them");
@@ -131,10 +132,12 @@ public final class RecipeReader {
       Map<String, Node> tok = mapping(top.get("tokenizer"), "tokenizer", Set.of("source", "tokens", "pad_to_multiple_of"));
       if (tok != null) {
         tokSource = tok.containsKey("source") ? string(tok.get("source"), "tokenizer.source") : "union"; // mergekit's default in a tokenizer: block
-        for (String unsupported : List.of("tokens", "pad_to_multiple_of")) {
-          if (tok.containsKey(unsupported)) {
-            add(tok.get(unsupported), "tokenizer." + unsupported, "'tokenizer." + unsupported + "' is not supported yet", "Remove it; Graft supports tokenizer source 'union', 'base' or a model");
-          }
+        if (tok.containsKey("pad_to_multiple_of")) {
+          add(tok.get("pad_to_multiple_of"), "tokenizer.pad_to_multiple_of", "'tokenizer.pad_to_multiple_of' is not supported yet",
+              "Remove it; the output keeps the union's size (or the reference's row count when larger)");
+        }
+        if (tok.containsKey("tokens")) {
+          tokens = tokenSources(tok.get("tokens"));
         }
       }
     }
@@ -171,7 +174,7 @@ public final class RecipeReader {
     if (problems.size() > before || method == null) {
       return null;
     }
-    return new Recipe(name, method, base, models, slices, params, dtype, outDtype, tokSource, chat, align, new SourceInfo(file, locations));
+    return new Recipe(name, method, base, models, slices, params, dtype, outDtype, tokSource, chat, align, new SourceInfo(file, locations), tokens);
   }
 
   private List<Recipe.InputModel> models(Node n) {
@@ -395,6 +398,70 @@ public final class RecipeReader {
 
   private static boolean isNull(Node n) {
     return n instanceof ScalarNode s && scalar(s) == null;
+  }
+
+  /**
+   * {@code tokenizer.tokens}: per token, {@code source: MODEL}, {@code source: {kind: model_token, model: M, token: T}}
+   * (or {@code token_id: N}), or {@code source: {kind: zero}}; optional {@code force: true}.
+   */
+  private Map<String, Recipe.TokenSource> tokenSources(Node n) {
+    Map<String, Recipe.TokenSource> out = new java.util.LinkedHashMap<>();
+    Map<String, Node> ts = mapping(n, "tokenizer.tokens", null);
+    if (ts == null) {
+      return out;
+    }
+    ts.forEach((token, spec) -> {
+      String path = "tokenizer.tokens." + token;
+      Map<String, Node> m = mapping(spec, path, Set.of("source", "force"));
+      if (m == null) {
+        return;
+      }
+      boolean force = false;
+      String f = string(m.get("force"), path + ".force");
+      if (f != null) {
+        if (!f.equals("true") && !f.equals("false")) {
+          add(m.get("force"), path + ".force", "force must be true or false, found '" + f + "'", "");
+        }
+        force = f.equals("true");
+      }
+      Node src = m.get("source");
+      if (src == null) {
+        add(spec, path, "missing 'source' (a model, {kind: model_token, model: M, token: T} or {kind: zero})", "");
+        return;
+      }
+      if (src instanceof ScalarNode) {
+        out.put(token, new Recipe.TokenSource("model", string(src, path + ".source"), null, -1, force));
+        return;
+      }
+      Map<String, Node> s = mapping(src, path + ".source", Set.of("kind", "model", "token", "token_id"));
+      if (s == null) {
+        return;
+      }
+      String kind = string(s.get("kind"), path + ".source.kind");
+      if ("zero".equals(kind)) {
+        out.put(token, new Recipe.TokenSource("zero", null, null, -1, force));
+      } else if ("model_token".equals(kind)) {
+        String model = string(s.get("model"), path + ".source.model");
+        String from = string(s.get("token"), path + ".source.token");
+        String id = string(s.get("token_id"), path + ".source.token_id");
+        int tokenId = -1;
+        if (id != null) {
+          try {
+            tokenId = Integer.parseInt(id);
+          } catch (NumberFormatException e) {
+            tokenId = -2;
+          }
+        }
+        if (model == null || (from == null) == (id == null) || tokenId < -1) {
+          add(src, path + ".source", "model_token needs 'model' and one of 'token' or 'token_id' (a row number)", "");
+          return;
+        }
+        out.put(token, new Recipe.TokenSource("model_token", model, from, tokenId, force));
+      } else {
+        add(s.getOrDefault("kind", src), path + ".source.kind", "unknown source kind '" + kind + "'", "Use model_token or zero, or name a model");
+      }
+    });
+    return out;
   }
 
   private Map<String, Node> mapping(Node n, String path, Set<String> allowed) {

@@ -79,7 +79,34 @@ public final class RecipeWriter {
     }
     put(m, "dtype", r.dtype());
     put(m, "out_dtype", r.outDtype());
-    put(m, "tokenizer_source", r.tokenizerSource());
+    if (r.tokens().isEmpty()) {
+      put(m, "tokenizer_source", r.tokenizerSource());
+    } else { // per-token sources exist only in the tokenizer: block
+      Map<String, Object> tk = new LinkedHashMap<>();
+      put(tk, "source", r.tokenizerSource());
+      Map<String, Object> ts = new LinkedHashMap<>();
+      r.tokens().forEach((token, s) -> {
+        Map<String, Object> e = new LinkedHashMap<>();
+        if (s.kind().equals("model")) {
+          e.put("source", s.model());
+        } else {
+          Map<String, Object> src = new LinkedHashMap<>();
+          src.put("kind", s.kind());
+          put(src, "model", s.model());
+          put(src, "token", s.token());
+          if (s.tokenId() >= 0) {
+            src.put("token_id", s.tokenId());
+          }
+          e.put("source", src);
+        }
+        if (s.force()) {
+          e.put("force", true);
+        }
+        ts.put(token, e);
+      });
+      tk.put("tokens", ts);
+      m.put("tokenizer", tk);
+    }
     put(m, "chat_template", r.chatTemplate());
     if (r.align() != null) {
       Map<String, Object> a = new LinkedHashMap<>();

@@ -134,4 +134,52 @@ class UnionTokenizerTest {
       }
     }
   }
+
+  @Test
+  void perTokenSourcesAsInMergekit() throws IOException {
+    String yaml = """
+        merge_method: linear
+        base_model: family/base
+        models:
+          - model: x
+            parameters: {weight: 0.5}
+          - model: y
+            parameters: {weight: 0.5}
+        tokenizer:
+          tokens:
+            <shared>: {source: y, force: true}
+            <x1>: {source: {kind: zero}}
+            <y1>: {source: {kind: model_token, model: x, token: <x1>}}
+        dtype: float32
+        """;
+    var recipe = dev.graft.recipe.RecipeReader.parse(yaml, "tokens.yml").get(0);
+    assertThat(recipe.tokenizerSource()).isEqualTo("union"); // the default of a tokenizer: block
+    var again = dev.graft.recipe.RecipeReader.parse(dev.graft.recipe.RecipeWriter.write(List.of(recipe)), "again.yml").get(0);
+    assertThat(again.tokens()).isEqualTo(recipe.tokens());
+    MergeFixtures.merge(yaml, work, work.resolve("out-tokens"), "reference", 1);
+    int t = UnionVocab.read(work.resolve("family/base/tokenizer.json")).ids().values().stream().mapToInt(Integer::intValue).max().orElseThrow() + 1;
+    try (Checkpoint o = Checkpoint.open(work.resolve("out-tokens")); Checkpoint x = Checkpoint.open(work.resolve("x"));
+        Checkpoint y = Checkpoint.open(work.resolve("y"))) {
+      for (String n : List.of("model.embed_tokens.weight", "lm_head.weight")) {
+        float[] m = o.readFloats(n);
+        float[] xv = x.readFloats(n);
+        float[] yv = y.readFloats(n);
+        float[] x1 = new float[HIDDEN];
+        float[] y1 = new float[HIDDEN];
+        for (int c = 0; c < HIDDEN; c++) {
+          x1[c] = row(xv, VOCAB)[c] * 0.5f + 0f * 0.5f; // x keeps its own <x1> (not forced), y gets zeros
+          y1[c] = row(xv, VOCAB)[c] * 0.5f + row(yv, VOCAB)[c] * 0.5f; // x lacks <y1>: its <x1> row stands in
+        }
+        assertThat(row(m, t)).as(n + " <x1>").containsExactly(x1);
+        assertThat(row(m, t + 1)).as(n + " <shared>, forced from y").usingComparatorWithPrecision(1e-6f).containsExactly(row(yv, VOCAB + 1));
+        assertThat(row(m, t + 2)).as(n + " <y1>").containsExactly(y1);
+      }
+    }
+    String bad = yaml.replace("<shared>: {source: y, force: true}", "<shared>: {source: z}").replace("tokenizer:\n", "tokenizer:\n  source: base\n");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> MergeRunner.prepare(dev.graft.recipe.RecipeReader.parse(bad, "bad.yml"),
+        MergeFixtures.resolver(work), dev.graft.op.Operators.builtIn())).hasMessageContaining("per-token embedding sources need tokenizer source 'union'");
+    String unknown = yaml.replace("<shared>: {source: y, force: true}", "<shared>: {source: z}");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> MergeRunner.prepare(dev.graft.recipe.RecipeReader.parse(unknown, "bad.yml"),
+        MergeFixtures.resolver(work), dev.graft.op.Operators.builtIn())).hasMessageContaining("'z' is not a model of this merge");
+  }
 }
