@@ -149,8 +149,8 @@ final class EvolveCommand implements Callable<Integer> {
       if (master == null) {
         throw new GraftCommand.UsageException("--spark-conf needs a cluster: add --cluster MASTER (or 'cluster:' in the recipe)");
       }
-      if (!EvolveSpec.validMaster(master)) {
-        throw new GraftCommand.UsageException("--cluster " + master + " is not a cluster address; use local[N], local-cluster[W,C,MB] or spark://HOST:PORT");
+      if (!dev.graft.evolve.ClusterEvaluation.Cluster.valid(master)) {
+        throw new GraftCommand.UsageException("--cluster " + master + " is not a cluster address; " + dev.graft.evolve.ClusterEvaluation.Cluster.FORMS);
       }
       java.util.Map<String, String> conf = new java.util.LinkedHashMap<>(s.cluster() == null ? java.util.Map.of() : s.cluster().conf());
       if (sparkConf != null) {

@@ -22,9 +22,6 @@ public interface BatchEvaluator extends AutoCloseable {
    */
   void evaluate(List<Genome> genomes, Sink sink);
 
-  /** Evaluations that run at the same time (threads or executor cores). */
-  int parallelism();
-
   @Override
   void close();
 }

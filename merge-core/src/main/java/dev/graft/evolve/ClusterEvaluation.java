@@ -20,7 +20,19 @@ public interface ClusterEvaluation {
    */
   record Cluster(String master, Map<String, String> conf) {
     public Cluster {
+      if (!valid(master)) {
+        throw new IllegalArgumentException("'" + master + "' is not a cluster address; " + FORMS);
+      }
       conf = Map.copyOf(conf);
+    }
+
+    /** The address forms, for messages. */
+    public static final String FORMS = "use local[N], local-cluster[W,C,MB] or spark://HOST:PORT";
+
+    /** Whether {@code master} looks like a master address Spark accepts. */
+    public static boolean valid(String master) {
+      return master != null
+          && master.matches("local(\\[(\\d+|\\*)(,\\d+)?])?|local-cluster\\[\\d+, *\\d+, *\\d+]|(spark|yarn|k8s|mesos)(://\\S+)?");
     }
   }
 

@@ -259,7 +259,7 @@ public record EvolveSpec(
   }
 
   private static ClusterEvaluation.Cluster checkedCluster(YamlFields.Obj o, String master, Map<String, String> conf) {
-    if (!validMaster(master)) {
+    if (!ClusterEvaluation.Cluster.valid(master)) {
       o.problem(o.has("master") ? "master" : "cluster", "'" + master + "' is not a cluster address",
           "Use local[N] (threads of this process), local-cluster[W,C,MB] or spark://HOST:PORT (a standalone master)");
       return null;
@@ -267,10 +267,6 @@ public record EvolveSpec(
     return new ClusterEvaluation.Cluster(master, conf);
   }
 
-  /** Whether {@code m} looks like a master URL Spark accepts. */
-  public static boolean validMaster(String m) {
-    return m.matches("local(\\[(\\d+|\\*)(,\\d+)?])?|local-cluster\\[\\d+, *\\d+, *\\d+]|(spark|yarn|k8s|mesos)(://\\S+)?");
-  }
 
   /** A path relative to the recipe's folder, else the working directory; null (with a problem) when neither exists. */
   private static Path file(YamlFields.Obj o, String key, String p, Path dir) {

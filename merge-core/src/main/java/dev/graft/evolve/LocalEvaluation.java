@@ -15,13 +15,11 @@ public final class LocalEvaluation implements BatchEvaluator {
   private final List<CandidateEvaluator> opened = new ArrayList<>();
   private final BlockingQueue<CandidateEvaluator> pool;
   private final ExecutorService workers;
-  private final int threads;
 
   public LocalEvaluation(Supplier<CandidateEvaluator> evaluators, int threads) {
     if (threads < 1) {
       throw new IllegalArgumentException("threads < 1");
     }
-    this.threads = threads;
     this.pool = new ArrayBlockingQueue<>(threads);
     this.workers = threads > 1 ? Executors.newFixedThreadPool(threads, r -> {
       Thread t = new Thread(r, "graft-evaluator");
@@ -98,11 +96,6 @@ public final class LocalEvaluation implements BatchEvaluator {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
     }
-  }
-
-  @Override
-  public int parallelism() {
-    return threads;
   }
 
   @Override

@@ -85,11 +85,6 @@ public final class Checkpoint implements AutoCloseable {
     }
   }
 
-  /** The LoRA adapter applied to this checkpoint, or null. */
-  public LoraAdapter lora() {
-    return lora;
-  }
-
   private boolean adapted(String name) {
     return lora != null && lora.modifies(name);
   }
@@ -301,8 +296,7 @@ public final class Checkpoint implements AutoCloseable {
 
   /** Reads a whole tensor as float32. */
   public float[] readFloats(String name) {
-    float[] v = fileOf(name).readFloats(name);
-    return adapted(name) ? lora.apply(name, v, info(name).shape()) : v;
+    return adapted(name) ? lora.read(name, () -> fileOf(name).readFloats(name)) : fileOf(name).readFloats(name);
   }
 
   /** {@code __metadata__} of a single-file checkpoint (null when absent or sharded). */

@@ -14,7 +14,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -53,20 +52,9 @@ public final class LoraAdapter implements AutoCloseable {
     this.replaced = Collections.unmodifiableMap(replaced);
   }
 
-  public Path dir() {
-    return dir;
-  }
-
   /** Whether {@code name} (a base tensor) is changed by this adapter. */
   public boolean modifies(String name) {
     return deltas.containsKey(name) || replaced.containsKey(name);
-  }
-
-  /** Base tensors the adapter changes. */
-  public Set<String> targets() {
-    Set<String> s = new java.util.TreeSet<>(deltas.keySet());
-    s.addAll(replaced.keySet());
-    return s;
   }
 
   /** Reads and checks an adapter folder (headers only). */
@@ -205,15 +193,19 @@ public final class LoraAdapter implements AutoCloseable {
     }
   }
 
-  /** The base tensor {@code name} ({@code base}, of shape {@code shape}) with the adapter applied, in place. */
-  public float[] apply(String name, float[] base, Shape shape) {
+  /**
+   * The base tensor {@code name} with the adapter applied: the adapter's own tensor for {@code modules_to_save} (the
+   * base is not read), else the base's values from {@code base}, updated in place.
+   */
+  public float[] read(String name, java.util.function.Supplier<float[]> base) {
     String full = replaced.get(name);
     if (full != null) {
       return weights.readFloats(full);
     }
     Delta d = deltas.get(name);
+    float[] values = base.get();
     if (d == null) {
-      return base;
+      return values;
     }
     float[] a = weights.readFloats(d.a());
     float[] b = weights.readFloats(d.b());
@@ -235,17 +227,17 @@ public final class LoraAdapter implements AutoCloseable {
         }
         if (d.transposed()) {
           for (int i = 0; i < in; i++) {
-            base[i * out + o] += (float) (scale * row[i]);
+            values[i * out + o] += (float) (scale * row[i]);
           }
         } else {
           int at = o * in;
           for (int i = 0; i < in; i++) {
-            base[at + i] += (float) (scale * row[i]);
+            values[at + i] += (float) (scale * row[i]);
           }
         }
       }
     });
-    return base;
+    return values;
   }
 
   @Override

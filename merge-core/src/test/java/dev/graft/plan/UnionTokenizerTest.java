@@ -77,26 +77,31 @@ class UnionTokenizerTest {
     Files.writeString(to.resolve("tokenizer.json"), JSON.writeValueAsString(tok));
   }
 
+  /** x and y averaged, the base as base model; the tokenizer settings follow. */
+  static final String MERGE = """
+      merge_method: linear
+      base_model: family/base
+      models:
+        - model: x
+          parameters: {weight: 0.5}
+        - model: y
+          parameters: {weight: 0.5}
+      """;
+
+  /** How many ids the base's tokenizer covers (the first id a union adds). */
+  static int baseTokens() {
+    return UnionVocab.read(work.resolve("family/base/tokenizer.json")).ids().values().stream().mapToInt(Integer::intValue).max().orElseThrow() + 1;
+  }
+
   static float[] row(float[] m, int r) {
     return java.util.Arrays.copyOfRange(m, r * HIDDEN, (r + 1) * HIDDEN);
   }
 
   @Test
   void rowsAreMatchedByTokenAndTheTokenizerHoldsEveryToken() throws IOException {
-    String yaml = """
-        merge_method: linear
-        base_model: family/base
-        models:
-          - model: x
-            parameters: {weight: 0.5}
-          - model: y
-            parameters: {weight: 0.5}
-        tokenizer_source: union
-        dtype: float32
-        """;
+    String yaml = MERGE + "tokenizer_source: union\ndtype: float32\n";
     MergeFixtures.merge(yaml, work, work.resolve("out"), "reference", 1);
-    Map<String, Integer> base = UnionVocab.read(work.resolve("family/base/tokenizer.json")).ids();
-    int t = base.values().stream().mapToInt(Integer::intValue).max().orElseThrow() + 1; // the base tokenizer's size
+    int t = baseTokens();
     JsonNode outTok = JSON.readTree(work.resolve("out/tokenizer.json").toFile());
     Map<String, Integer> out = UnionVocab.read(work.resolve("out/tokenizer.json")).ids();
     assertThat(out).containsEntry("<x1>", t).containsEntry("<shared>", t + 1).containsEntry("<y1>", t + 2);
@@ -137,14 +142,7 @@ class UnionTokenizerTest {
 
   @Test
   void perTokenSourcesAsInMergekit() throws IOException {
-    String yaml = """
-        merge_method: linear
-        base_model: family/base
-        models:
-          - model: x
-            parameters: {weight: 0.5}
-          - model: y
-            parameters: {weight: 0.5}
+    String yaml = MERGE + """
         tokenizer:
           tokens:
             <shared>: {source: y, force: true}
@@ -157,7 +155,7 @@ class UnionTokenizerTest {
     var again = dev.graft.recipe.RecipeReader.parse(dev.graft.recipe.RecipeWriter.write(List.of(recipe)), "again.yml").get(0);
     assertThat(again.tokens()).isEqualTo(recipe.tokens());
     MergeFixtures.merge(yaml, work, work.resolve("out-tokens"), "reference", 1);
-    int t = UnionVocab.read(work.resolve("family/base/tokenizer.json")).ids().values().stream().mapToInt(Integer::intValue).max().orElseThrow() + 1;
+    int t = baseTokens();
     try (Checkpoint o = Checkpoint.open(work.resolve("out-tokens")); Checkpoint x = Checkpoint.open(work.resolve("x"));
         Checkpoint y = Checkpoint.open(work.resolve("y"))) {
       for (String n : List.of("model.embed_tokens.weight", "lm_head.weight")) {

@@ -35,6 +35,7 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
   private final JavaSparkContext sc;
   private final EvaluatorSource source;
   private final boolean ownsContext;
+  private final AutoCloseable alsoOnClose;
   private final Map<String, Executor> executors = new ConcurrentHashMap<>();
 
   /**
@@ -49,9 +50,15 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
    * @param ownsContext stop the context on {@link #close}
    */
   public SparkBatchEvaluator(JavaSparkContext sc, EvaluatorSource source, boolean ownsContext) {
+    this(sc, source, ownsContext, () -> { });
+  }
+
+  /** ... and releases {@code alsoOnClose} (the run's log file) after the context. */
+  SparkBatchEvaluator(JavaSparkContext sc, EvaluatorSource source, boolean ownsContext, AutoCloseable alsoOnClose) {
     this.sc = sc;
     this.source = source;
     this.ownsContext = ownsContext;
+    this.alsoOnClose = alsoOnClose;
   }
 
   /** The Spark context (for listeners and tests). */
@@ -64,7 +71,7 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
     return Map.copyOf(executors);
   }
 
-  @Override
+  /** Evaluations that run at the same time: the cluster's executor cores (one partition each). */
   public int parallelism() {
     return Math.max(1, sc.defaultParallelism());
   }
@@ -236,12 +243,16 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
 
   @Override
   public void close() {
-    if (ownsContext) {
-      boolean inProcess = sc.isLocal();
-      sc.stop();
-      if (inProcess) {
-        ExecutorCache.clear(); // local masters run their executor in this JVM
+    try {
+      if (ownsContext) {
+        boolean inProcess = sc.isLocal();
+        sc.stop();
+        if (inProcess) {
+          ExecutorCache.clear(); // local masters run their executor in this JVM
+        }
       }
+    } finally {
+      SparkEvaluation.closeQuietly(alsoOnClose);
     }
   }
 

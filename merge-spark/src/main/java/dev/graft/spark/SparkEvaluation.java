@@ -7,7 +7,6 @@ import ch.qos.logback.core.FileAppender;
 import dev.graft.InvalidInputException;
 import dev.graft.evolve.BatchEvaluator;
 import dev.graft.evolve.ClusterEvaluation;
-import dev.graft.evolve.EvolveSpec;
 import dev.graft.tensor.Device;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,33 +26,10 @@ public final class SparkEvaluation implements ClusterEvaluation {
 
   @Override
   public BatchEvaluator open(Cluster cluster, String runRecipe, Device device, Path runDir) {
-    if (!EvolveSpec.validMaster(cluster.master())) {
-      throw new InvalidInputException("'" + cluster.master() + "' is not a cluster address; use local[N], local-cluster[W,C,MB] or spark://HOST:PORT");
-    }
     AutoCloseable log = logTo(runDir.resolve(LOG));
     try {
       JavaSparkContext sc = new JavaSparkContext(conf(cluster, "graft evolve"));
-      SparkBatchEvaluator ev = new SparkBatchEvaluator(sc, new RunRecipeSource(runRecipe, device.toString()), true);
-      return new BatchEvaluator() {
-        @Override
-        public void evaluate(List<dev.graft.evolve.Genome> genomes, Sink sink) {
-          ev.evaluate(genomes, sink);
-        }
-
-        @Override
-        public int parallelism() {
-          return ev.parallelism();
-        }
-
-        @Override
-        public void close() {
-          try {
-            ev.close();
-          } finally {
-            closeQuietly(log);
-          }
-        }
-      };
+      return new SparkBatchEvaluator(sc, new RunRecipeSource(runRecipe, device.toString()), true, log);
     } catch (RuntimeException e) {
       closeQuietly(log);
       throw e;
@@ -149,7 +125,7 @@ public final class SparkEvaluation implements ClusterEvaluation {
     };
   }
 
-  private static void closeQuietly(AutoCloseable c) {
+  static void closeQuietly(AutoCloseable c) {
     try {
       c.close();
     } catch (Exception ignored) {
