@@ -366,10 +366,15 @@ public final class Planner {
           List<ModelView> order = new ArrayList<>();
           order.add(reference);
           vs.values().stream().filter(v -> v != reference && !order.contains(v)).forEach(order::add);
+          String at = r.source().has("tokenizer_source") ? "tokenizer_source" : "tokenizer.source"; // or the tokenizer: block
+          int before = problems.size();
           try {
-            union = UnionVocab.build(order, Planner::embeddingRows, r.tokens());
+            union = UnionVocab.build(order, Planner::embeddingRows, r.tokens(), (path, message) -> problem(path, message, ""));
           } catch (dev.graft.InvalidInputException e) {
-            problem("tokenizer_source", e.getMessage(), "tokenizer_source: union matches rows by token text; use 'base' or a model to match by id");
+            problem(at, e.getMessage(), "tokenizer_source: union matches rows by token text; use 'base' or a model to match by id");
+            return;
+          }
+          if (problems.size() > before) {
             return;
           }
           if (union.tokens().size() > union.referenceSize()) {

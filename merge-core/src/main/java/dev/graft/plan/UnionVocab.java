@@ -84,10 +84,11 @@ public record UnionVocab(List<String> tokens, Map<String, int[]> rows, int refer
 
   /**
    * Builds the union over {@code models} (the reference first); {@code rowsOf} gives each model's embedding row
-   * count, to check that its ids fit.
+   * count, to check that its ids fit. A {@code sources} entry that does not fit goes to {@code tokenProblem} (its
+   * recipe path, the message) and is left out; any other problem is thrown.
    */
   static UnionVocab build(List<ModelView> models, java.util.function.ToIntFunction<ModelView> rowsOf,
-      Map<String, dev.graft.recipe.Recipe.TokenSource> sources) {
+      Map<String, dev.graft.recipe.Recipe.TokenSource> sources, java.util.function.BiConsumer<String, String> tokenProblem) {
     List<Read> reads = new ArrayList<>();
     for (ModelView v : models) {
       Path f = tokenizerFile(v);
@@ -153,11 +154,10 @@ public record UnionVocab(List<String> tokens, Map<String, int[]> rows, int refer
       sp[i] = special.get(i);
     }
     Map<Integer, Override> overrides = new LinkedHashMap<>();
-    List<String> problems = new ArrayList<>();
     sources.forEach((token, s) -> {
       Integer u = out.get(token);
       if (u == null) {
-        problems.add("tokenizer.tokens: '" + token + "' is in no model's vocabulary");
+        tokenProblem.accept("tokenizer.tokens." + token, "'" + token + "' is in no model's vocabulary");
         return;
       }
       if (s.kind().equals("zero")) {
@@ -171,20 +171,17 @@ public record UnionVocab(List<String> tokens, Map<String, int[]> rows, int refer
         }
       }
       if (m < 0) {
-        problems.add("tokenizer.tokens." + token + ": '" + s.model() + "' is not a model of this merge");
+        tokenProblem.accept("tokenizer.tokens." + token + ".source", "'" + s.model() + "' is not a model of this merge");
         return;
       }
       String from = s.kind().equals("model") ? token : s.token();
       Integer row = from != null ? reads.get(m).ids().get(from) : Integer.valueOf(s.tokenId());
       if (row == null || row < 0 || row >= rowsOf.applyAsInt(models.get(m))) {
-        problems.add("tokenizer.tokens." + token + ": model '" + s.model() + "' has no " + (from != null ? "token '" + from + "'" : "row " + s.tokenId()));
+        tokenProblem.accept("tokenizer.tokens." + token + ".source", "model '" + s.model() + "' has no " + (from != null ? "token '" + from + "'" : "row " + s.tokenId()));
         return;
       }
       overrides.put(u, new Override(s.model(), row, s.force()));
     });
-    if (!problems.isEmpty()) {
-      throw new InvalidInputException(String.join("; ", problems));
-    }
     return new UnionVocab(List.copyOf(tokens), rows, referenceSize, sp, rowCount, overrides);
   }
 

@@ -21,6 +21,11 @@ public final class SourceInfo {
     return file;
   }
 
+  /** Whether the file has {@code path} itself (not just an ancestor). */
+  public boolean has(String path) {
+    return locations.containsKey(path);
+  }
+
   /** Position of a YAML path, or of its nearest recorded ancestor. */
   public Location at(String path) {
     String p = path;
