@@ -16,11 +16,20 @@ public interface BatchEvaluator extends AutoCloseable {
   }
 
   /**
-   * Evaluates every genome and returns when all results were given to {@code sink}. A genome whose evaluation fails,
-   * or kills the process that ran it, gets {@link Result#failed} with the reason; only a failure of the evaluation
-   * system itself (the cluster gone) is thrown.
+   * Evaluates every proposal's genome and returns when all results were given to {@code sink} (index: the position in
+   * {@code proposals}). A genome whose evaluation fails, or kills the process that ran it, gets {@link Result#failed}
+   * with the reason; only a failure of the evaluation system itself (the cluster gone) is thrown. A proposal's parents
+   * and lineage let an evaluator elsewhere rebuild a child ({@link Breeder#rebuild}) instead of receiving its weights.
    */
-  void evaluate(List<Genome> genomes, Sink sink);
+  void evaluate(List<Proposal> proposals, Sink sink);
+
+  /**
+   * The held-out score of {@code genome} (the best so far, once per generation): by {@code local}, in this process,
+   * unless the evaluator scores it where it scores candidates (a cluster's executors, which hold the run's models).
+   */
+  default Evolution.HeldOutScore heldOut(Genome genome, Evolution.HeldOut local) {
+    return local.evaluate(genome);
+  }
 
   @Override
   void close();

@@ -1,5 +1,6 @@
 package dev.graft.evolve;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.SplittableRandom;
 
@@ -25,10 +26,16 @@ public final class BlendCrossover implements Crossover {
   }
 
   @Override
-  public Genome cross(Genome a, Genome b, SplittableRandom rng, ObjectNode origin) {
+  public void draw(int size, SplittableRandom rng, ObjectNode origin) {
+    origin.put("crossover", "blend").put("alpha", alpha).put("crossover_seed", rng.nextLong());
+  }
+
+  @Override
+  public Genome apply(Genome a, Genome b, JsonNode origin) {
     if (!(a instanceof Genome.Genes ga) || !(b instanceof Genome.Genes gb)) {
       throw new IllegalArgumentException("blend crossover works on gene vectors (recipe space)");
     }
+    SplittableRandom rng = new SplittableRandom(origin.get("crossover_seed").asLong());
     double[] x = ga.values();
     double[] y = gb.values();
     double[] out = new double[x.length];
@@ -38,7 +45,6 @@ public final class BlendCrossover implements Crossover {
       double d = hi - lo;
       out[i] = lo - alpha * d + rng.nextDouble() * (1 + 2 * alpha) * d;
     }
-    origin.put("crossover", "blend").put("alpha", alpha);
     return new Genome.Genes(bounds == null ? out : bounds.clamp(out));
   }
 }

@@ -26,19 +26,22 @@ final class Breeding {
 
   /**
    * A child of {@code p1}: crossed with a second parent when {@code cross} (drawn only then), else a copy, then
-   * mutated; the lineage names the parents.
+   * mutated; the lineage names the parents and keeps every draw ({@link Breeder#rebuild} makes the same child).
    */
   static Proposal child(Evaluated p1, boolean cross, Supplier<Evaluated> p2, Crossover crossover, Mutation mutation, SplittableRandom rng) {
     ObjectNode o = States.origin("child");
     Genome g;
+    List<Evaluated> parents;
     if (cross) {
       Evaluated second = p2.get();
       o.putArray("parents").add(p1.id()).add(second.id());
       g = crossover.cross(p1.genome(), second.genome(), rng, o);
+      parents = List.of(p1, second);
     } else {
       o.putArray("parents").add(p1.id());
       g = p1.genome();
+      parents = List.of(p1);
     }
-    return new Proposal(mutation.apply(g, rng, o), o);
+    return new Proposal(mutation.apply(g, rng, o), o, parents);
   }
 }

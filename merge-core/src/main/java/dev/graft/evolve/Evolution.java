@@ -239,7 +239,7 @@ public final class Evolution {
         idle = real == 0 ? idle + 1 : 0;
         inGeneration += proposals.size();
         if (inGeneration >= optimizer.generationSize()) {
-          report(record, t0);
+          report(record, t0, batch);
         }
         if ((System.nanoTime() - lastCheckpoint) / 1e9 >= settings.checkpointSeconds()) {
           checkpoint(record, t0);
@@ -247,7 +247,7 @@ public final class Evolution {
         }
       }
       if (inGeneration > 0 || generation == 0) {
-        report(record, t0);
+        report(record, t0, batch);
       }
       checkpoint(record, t0);
       return outcome(resumed);
@@ -294,8 +294,7 @@ public final class Evolution {
       out[i] = new Evaluated(c, null, -1);
       todo.add(i);
     }
-    List<Genome> genomes = todo.stream().map(i -> out[i].genome()).toList();
-    batch.evaluate(genomes, (j, r) -> {
+    batch.evaluate(todo.stream().map(proposals::get).toList(), (j, r) -> {
       int i = todo.get(j);
       synchronized (this) {
         if (out[i].result() != null) {
@@ -359,10 +358,10 @@ public final class Evolution {
     return States.result(n, text -> PackedScores.unpack(Base64.getDecoder().decode(text)));
   }
 
-  private void report(RunRecord record, long t0) {
+  private void report(RunRecord record, long t0, BatchEvaluator batch) {
     Evaluated best = optimizer.best().orElse(null);
     if (best != null && heldOut != null && best.id() != heldOutId) {
-      heldOutScore = heldOut.evaluate(best.genome());
+      heldOutScore = batch.heldOut(best.genome(), heldOut);
       heldOutId = best.id();
     }
     List<Evaluated> pop = optimizer.population();

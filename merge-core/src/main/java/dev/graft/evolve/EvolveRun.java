@@ -62,8 +62,12 @@ public final class EvolveRun {
    */
   public record Summary(Evolution.Outcome outcome, Optimizer optimizer, SearchSpace space, List<Path> files) {}
 
-  /** Everything built from a recipe before the first evaluation. */
-  public record Prepared(EvolveSpec spec, TaskSet tasks, SearchSpace space, Optimizer optimizer) implements AutoCloseable {
+  /**
+   * Everything built from a recipe before the first evaluation.
+   *
+   * @param breeder how the optimiser makes children (to rebuild them from their lineage elsewhere)
+   */
+  public record Prepared(EvolveSpec spec, TaskSet tasks, SearchSpace space, Breeder breeder, Optimizer optimizer) implements AutoCloseable {
     @Override
     public void close() {
       space.close();
@@ -85,8 +89,8 @@ public final class EvolveRun {
     TaskSet ts = new TaskSet(tasks, weights, held);
     SearchSpace space = spec.space().equals("recipe") ? recipeSpace(spec, ts, device) : modelSpace(spec, ts, device);
     try {
-      Optimizer opt = optimizer(spec, space, ts);
-      return new Prepared(spec, ts, space, opt);
+      Breeder breeder = breeder(spec, space);
+      return new Prepared(spec, ts, space, breeder, optimizer(spec, space, ts, breeder));
     } catch (RuntimeException e) {
       space.close();
       throw e;
@@ -209,12 +213,19 @@ public final class EvolveRun {
     return s;
   }
 
-  static Optimizer optimizer(EvolveSpec spec, SearchSpace space, TaskSet tasks) {
+  /** The recipe's crossover (none when {@code crossover: none}) and mutation. */
+  static Breeder breeder(EvolveSpec spec, SearchSpace space) {
+    EvolveSpec.OptimizerSpec o = spec.optimizer();
+    Mutation mutation = new Mutation(o.mutation().std(), o.mutation().rate(), space.bounds());
+    return new Breeder(o.crossover().equals("none") ? null : space.crossover(o.crossover(), o.crossoverParameters()), mutation);
+  }
+
+  static Optimizer optimizer(EvolveSpec spec, SearchSpace space, TaskSet tasks, Breeder breeder) {
     EvolveSpec.OptimizerSpec o = spec.optimizer();
     Bounds bounds = space.bounds();
-    Mutation mutation = new Mutation(o.mutation().std(), o.mutation().rate(), bounds);
-    boolean crossing = !o.crossover().equals("none");
-    Crossover crossover = crossing ? space.crossover(o.crossover(), o.crossoverParameters()) : null;
+    Mutation mutation = breeder.mutation();
+    Crossover crossover = breeder.crossover();
+    boolean crossing = crossover != null;
     return switch (o.method()) {
       case "cmaes" -> {
         CmaEs.Options co = new CmaEs.Options(o.sigma(), o.popsize(), o.diagonal(), o.restarts());

@@ -49,15 +49,15 @@ public final class LocalEvaluation implements BatchEvaluator {
   }
 
   @Override
-  public void evaluate(List<Genome> genomes, Sink sink) {
-    Runnable[] jobs = new Runnable[genomes.size()];
+  public void evaluate(List<Proposal> proposals, Sink sink) {
+    Runnable[] jobs = new Runnable[proposals.size()];
     for (int j = 0; j < jobs.length; j++) {
       int i = j;
       jobs[j] = () -> {
         CandidateEvaluator ev = take();
         Result r;
         try {
-          r = evaluateOne(ev, genomes.get(i));
+          r = evaluateOne(ev, proposals.get(i).genome());
         } finally {
           pool.add(ev);
         }

@@ -106,28 +106,17 @@ public final class M2n2 implements Optimizer {
       f[i] = archive[i] == null ? 0 : sum(fm[i]);
     }
     for (int b = 0; b < options.batch(); b++) {
-      ObjectNode origin = States.origin("child");
-      int p1;
-      int p2;
+      int p1 = choose(f, rng, -1);
+      java.util.function.Supplier<Evaluated> p2;
       if (options.attraction()) {
-        p1 = choose(f, rng, -1);
-        double[] g = attraction(fm, p1);
-        p2 = sum(g) > 0 ? draw(g, rng) : choose(f, rng, p1);
+        p2 = () -> {
+          double[] g = attraction(fm, p1);
+          return archive[sum(g) > 0 ? draw(g, rng) : choose(f, rng, p1)];
+        };
       } else {
-        p2 = choose(f, rng, -1); // the reference draws (parent 2, parent 1) in one call
-        p1 = choose(f, rng, -1);
+        p2 = () -> archive[choose(f, rng, -1)];
       }
-      Genome a = archive[p1].genome();
-      Genome child;
-      if (options.crossover()) {
-        origin.putArray("parents").add(archive[p1].id()).add(archive[p2].id());
-        child = crossover.cross(a, archive[p2].genome(), rng, origin);
-      } else {
-        origin.putArray("parents").add(archive[p1].id());
-        child = a;
-      }
-      child = mutation.apply(child, rng, origin);
-      out.add(new Proposal(child, origin));
+      out.add(Breeding.child(archive[p1], options.crossover(), p2, crossover, mutation, rng));
     }
     return out;
   }

@@ -1,5 +1,6 @@
 package dev.graft.evolve;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.SplittableRandom;
 
@@ -28,12 +29,24 @@ public record Mutation(double std, double rate, Bounds bounds) {
     return std > 0 && rate > 0;
   }
 
-  /** A mutated copy of {@code g} ({@code g} itself when inactive). */
+  /**
+   * A mutated copy of {@code g} ({@code g} itself when inactive): draws the noise's seed from {@code rng} into
+   * {@code origin}, then {@link #apply(Genome, JsonNode)}.
+   */
   public Genome apply(Genome g, SplittableRandom rng, ObjectNode origin) {
     if (!active()) {
       return g;
     }
-    origin.put("mutation_std", std);
+    origin.put("mutation_std", std).put("mutation_seed", rng.nextLong());
+    return apply(g, origin);
+  }
+
+  /** {@code g} mutated with the seed in {@code origin} (as {@link #apply(Genome, SplittableRandom, ObjectNode)} drew it); deterministic. */
+  public Genome apply(Genome g, JsonNode origin) {
+    if (!active()) {
+      return g;
+    }
+    SplittableRandom rng = new SplittableRandom(origin.get("mutation_seed").asLong());
     return switch (g) {
       case Genome.Flat f -> {
         float[] v = f.values().clone();

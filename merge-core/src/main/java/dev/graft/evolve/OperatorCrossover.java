@@ -1,5 +1,6 @@
 package dev.graft.evolve;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.op.MergeInputs;
 import dev.graft.op.MergeOperator;
@@ -17,7 +18,7 @@ import java.util.SplittableRandom;
  * Crossover through a merge operator (GENOME's idea, any registered operator): the parents are merged tensor by
  * tensor as two fine-tunes of the base model (for operators that need one) with a drawn mixing ratio {@code w ~ U(0,
  * 1)}: per-model {@code weight} (w, 1 - w), or SLERP's {@code t = 1 - w}; other parameters as the evolve recipe gives
- * them. Random operators (DARE, DELLA) draw from a seed taken from the step's generator.
+ * them. Random operators (DARE, DELLA) draw from a seed taken from the step's generator and kept in the lineage.
  */
 public final class OperatorCrossover implements Crossover {
   private final MergeOperator op;
@@ -48,10 +49,16 @@ public final class OperatorCrossover implements Crossover {
   }
 
   @Override
-  public Genome cross(Genome a, Genome b, SplittableRandom rng, ObjectNode origin) {
+  public void draw(int size, SplittableRandom rng, ObjectNode origin) {
     double w = rng.nextDouble();
     long seed = rng.nextLong();
-    origin.put("crossover", name()).put("ratio", w);
+    origin.put("crossover", name()).put("ratio", w).put("crossover_seed", seed);
+  }
+
+  @Override
+  public Genome apply(Genome a, Genome b, JsonNode origin) {
+    double w = origin.get("ratio").asDouble();
+    long seed = origin.get("crossover_seed").asLong();
     OperatorSpec s = op.spec();
     Map<String, Object> v1 = new java.util.HashMap<>(values);
     Map<String, Object> v2 = new java.util.HashMap<>(values);

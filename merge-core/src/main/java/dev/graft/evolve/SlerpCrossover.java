@@ -1,5 +1,6 @@
 package dev.graft.evolve;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.SplittableRandom;
 
@@ -29,11 +30,7 @@ public final class SlerpCrossover implements Crossover {
   }
 
   @Override
-  public Genome cross(Genome a, Genome b, SplittableRandom rng, ObjectNode origin) {
-    int n = a.size();
-    if (b.size() != n) {
-      throw new IllegalArgumentException("parents of different sizes: " + n + " and " + b.size());
-    }
+  public void draw(int n, SplittableRandom rng, ObjectNode origin) {
     int k = splitPoint ? rng.nextInt(n) : n;
     double w = rng.nextDouble();
     origin.put("crossover", name());
@@ -41,6 +38,16 @@ public final class SlerpCrossover implements Crossover {
       origin.put("split", k);
     }
     origin.put("ratio", w);
+  }
+
+  @Override
+  public Genome apply(Genome a, Genome b, JsonNode origin) {
+    int n = a.size();
+    if (b.size() != n) {
+      throw new IllegalArgumentException("parents of different sizes: " + n + " and " + b.size());
+    }
+    int k = splitPoint ? origin.get("split").asInt() : n;
+    double w = origin.get("ratio").asDouble();
     return switch (a) {
       case Genome.Flat fa -> {
         float[] x = fa.values();

@@ -1,6 +1,8 @@
 package dev.graft.spark;
 
+import dev.graft.evolve.Breeder;
 import dev.graft.evolve.CandidateEvaluator;
+import dev.graft.evolve.Evolution;
 import java.io.Serializable;
 import java.util.function.Supplier;
 
@@ -19,7 +21,9 @@ public interface EvaluatorSource extends Serializable {
    * The executor-side state.
    *
    * @param evaluators makes one evaluator per concurrent task
+   * @param breeder rebuilds children from their parents and lineage, or null (candidates then travel as they are)
+   * @param heldOut scores genomes on the held-out splits, or null (the driver scores them then)
    * @param resources released when the executor moves on to another source (or the run ends in this process)
    */
-  record Opened(Supplier<CandidateEvaluator> evaluators, AutoCloseable resources) {}
+  record Opened(Supplier<CandidateEvaluator> evaluators, Breeder breeder, Supplier<Evolution.HeldOut> heldOut, AutoCloseable resources) {}
 }

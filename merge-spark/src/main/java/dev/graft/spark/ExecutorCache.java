@@ -17,6 +17,7 @@ final class ExecutorCache {
   private static final Deque<CandidateEvaluator> idle = new ArrayDeque<>();
   private static final List<CandidateEvaluator> all = new ArrayList<>();
   private static int loads;
+  private static dev.graft.evolve.Evolution.HeldOut heldOut;
 
   private ExecutorCache() {}
 
@@ -46,6 +47,23 @@ final class ExecutorCache {
     }
   }
 
+  /** What rebuilds children for the open source (after {@link #take}), or null. */
+  static synchronized dev.graft.evolve.Breeder breeder() {
+    return opened == null ? null : opened.breeder();
+  }
+
+  /** The held-out scorer of the source opened for {@code source} (made on first use, kept with the source). */
+  static synchronized dev.graft.evolve.Evolution.HeldOut heldOut(EvaluatorSource source) {
+    give(source, take(source)); // opens the source if needed
+    if (heldOut == null) {
+      if (opened.heldOut() == null) {
+        throw new IllegalStateException("the source " + key + " has no held-out splits to score");
+      }
+      heldOut = opened.heldOut().get();
+    }
+    return heldOut;
+  }
+
   /** How many times this process opened a source. */
   static synchronized int loads() {
     return loads;
@@ -54,6 +72,10 @@ final class ExecutorCache {
   /** Releases the open source and its evaluators. */
   static synchronized void clear() {
     all.forEach(CandidateEvaluator::close);
+    if (heldOut != null) {
+      heldOut.close();
+      heldOut = null;
+    }
     all.clear();
     idle.clear();
     if (opened != null) {

@@ -41,7 +41,7 @@ public record RunRecipeSource(String runRecipe, String device) implements Evalua
       tmp = Files.createTempFile("graft-run-", ".yml");
       Files.writeString(tmp, runRecipe);
       EvolveRun.Prepared p = EvolveRun.prepare(EvolveSpec.read(tmp), Device.parse(device));
-      return new Opened(p.space()::newEvaluator, p);
+      return new Opened(p.space()::newEvaluator, p.breeder(), p.space()::heldOut, p);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {

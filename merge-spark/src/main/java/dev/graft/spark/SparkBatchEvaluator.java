@@ -1,9 +1,13 @@
 package dev.graft.spark;
 
 import dev.graft.evolve.BatchEvaluator;
+import dev.graft.evolve.Breeder;
+import dev.graft.evolve.Evaluated;
+import dev.graft.evolve.Evolution;
 import dev.graft.evolve.CandidateEvaluator;
 import dev.graft.evolve.Genome;
 import dev.graft.evolve.LocalEvaluation;
+import dev.graft.evolve.Proposal;
 import dev.graft.evolve.Result;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -11,9 +15,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.SimpleFutureAction;
+import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import scala.jdk.javaapi.CollectionConverters;
 import scala.runtime.AbstractFunction0;
 import scala.runtime.AbstractFunction1;
@@ -23,7 +29,9 @@ import scala.runtime.BoxedUnit;
 /**
  * Scores each batch of candidates on a Spark cluster: one job per batch, cut into one partition per executor core
  * (tasks of one candidate each would cost 5–14 ms apiece in scheduling), each partition's results recorded as soon as
- * it completes. Executors keep the run's models and tasks across generations ({@link ExecutorCache}).
+ * it completes. Executors keep the run's models and tasks across generations ({@link ExecutorCache}). Recipe-space
+ * candidates travel as their genes; model-space children as their lineage (parents, split point, ratio, seeds), rebuilt
+ * on the executor from their parents' weights, which are broadcast once and kept while they keep having children.
  *
  * <p>Failures: Spark retries the tasks of a lost executor elsewhere (up to {@code spark.task.maxFailures}). When a
  * partition still fails because its executors kept dying, the candidates of the partitions that did not complete run
@@ -76,17 +84,99 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
     return Math.max(1, sc.defaultParallelism());
   }
 
+  /**
+   * What went to the executors so far.
+   *
+   * @param lineages model-space children sent as their lineage
+   * @param weights genomes sent as their values (recipe genes, first models, samples without parents)
+   * @param broadcasts parents' weights broadcast (each once per executor, kept while they keep having children)
+   * @param broadcastBytes their size
+   * @param heldOut held-out scores computed on executors
+   */
+  public record Traffic(long lineages, long weights, long broadcasts, long broadcastBytes, long heldOut) {}
+
+  private long lineages;
+  private long sentAsValues;
+  private long broadcasts;
+  private long broadcastBytes;
+  private long batch;
+  private long heldOutScores;
+
+  /** A parent's weights on the cluster, and the last batch that used them. */
+  private static final class Shared {
+    final Broadcast<byte[]> data;
+    long lastUsed;
+
+    Shared(Broadcast<byte[]> data) {
+      this.data = data;
+    }
+  }
+
+  /** Broadcast parents by candidate id. */
+  private final Map<Long, Shared> shared = new java.util.HashMap<>();
+
+  /** What went to the executors so far. */
+  public synchronized Traffic traffic() {
+    return new Traffic(lineages, sentAsValues, broadcasts, broadcastBytes, heldOutScores);
+  }
+
   @Override
-  public void evaluate(List<Genome> genomes, Sink sink) {
-    if (genomes.isEmpty()) {
+  public void evaluate(List<Proposal> proposals, Sink sink) {
+    if (proposals.isEmpty()) {
       return;
     }
     List<Wire.Work> work = new ArrayList<>();
-    for (int i = 0; i < genomes.size(); i++) {
-      work.add(Wire.Work.of(i, genomes.get(i)));
+    synchronized (this) {
+      batch++;
+      for (int i = 0; i < proposals.size(); i++) {
+        work.add(work(i, proposals.get(i)));
+      }
     }
-    sc.setJobDescription("graft: score " + genomes.size() + " candidates");
-    boolean[] delivered = new boolean[genomes.size()];
+    sc.setJobDescription("graft: score " + proposals.size() + " candidates");
+    try {
+      score(work, sink);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * A model-space child goes as its lineage, its parents' weights as broadcast variables (sent to each executor once,
+   * reused by every child of the same parent in this and later batches); anything else as its values.
+   */
+  private Wire.Work work(int index, Proposal p) {
+    if (!(p.genome() instanceof Genome.Flat) || p.parents().isEmpty()) {
+      sentAsValues++;
+      return Wire.Work.of(index, p.genome());
+    }
+    List<Broadcast<byte[]>> parents = new ArrayList<>();
+    for (Evaluated e : p.parents()) {
+      Shared s = shared.computeIfAbsent(e.id(), id -> {
+        byte[] b = Wire.bytes((Genome.Flat) e.genome());
+        broadcasts++;
+        broadcastBytes += b.length;
+        return new Shared(sc.broadcast(b));
+      });
+      s.lastUsed = batch;
+      parents.add(s.data);
+    }
+    lineages++;
+    return new Wire.Work(index, null, null, new Wire.Lineage(parents, p.origin().toString(), p.genome().hash()));
+  }
+
+  /** Frees the broadcasts of parents that had no child in the last two batches (archives and populations move on). */
+  private synchronized void release() {
+    shared.values().removeIf(s -> {
+      if (s.lastUsed < batch - 1) {
+        s.data.destroy();
+        return true;
+      }
+      return false;
+    });
+  }
+
+  private void score(List<Wire.Work> work, Sink sink) {
+    boolean[] delivered = new boolean[work.size()];
     String lost = run(work, Math.min(work.size(), parallelism()), sink, delivered);
     if (lost == null) {
       return;
@@ -183,9 +273,63 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
   private final long noExecutorSeconds = Long.getLong("graft.cluster.wait.seconds", 180);
 
   /**
-   * Waits for {@code job}; fails when the cluster has had no executor for {@link #noExecutorSeconds} seconds (no worker can
-   * give the cores and memory asked for, or none is registered), which Spark only reports as a repeated warning.
+   * Scores {@code genome} on the held-out splits on an executor (one task, on the executor's open run), so that the
+   * driver needs neither the evaluation's device nor its time; on the driver ({@code local}) only when the cluster
+   * cannot (its failure logged in {@code spark.log}).
    */
+  @Override
+  public Evolution.HeldOutScore heldOut(Genome genome, Evolution.HeldOut local) {
+    sc.setJobDescription("graft: held-out score of the best");
+    JavaFutureAction<List<Wire.Held>> job = sc.parallelize(List.of(Wire.Work.of(0, genome)), 1).map(new HeldOutTask(source)).collectAsync();
+    java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+    Thread.ofVirtual().start(() -> {
+      try {
+        job.get();
+      } catch (Exception e) {
+        // reported by the job.get() below
+      }
+      done.complete(null);
+    });
+    try {
+      awaitWithExecutors(done, () -> job.cancel(true));
+      Evolution.HeldOutScore score = job.get().get(0).score();
+      synchronized (this) {
+        heldOutScores++;
+      }
+      return score;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      job.cancel(true);
+      throw new IllegalStateException("interrupted while the cluster scored the held-out splits", e);
+    } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
+      if (sc.sc().isStopped()) {
+        throw new IllegalStateException("the connection to the Spark cluster ended (" + firstLine(rootMessage(e)) + "); resume the run with --resume", e);
+      }
+      org.slf4j.LoggerFactory.getLogger(SparkBatchEvaluator.class).warn("graft: the cluster could not score the best on the held-out splits ({});"
+          + " scoring it on the driver", firstLine(rootMessage(e)));
+      return local.evaluate(genome);
+    }
+  }
+
+  /** The held-out task: scores one genome with the executor's held-out scorer of the open run. */
+  static final class HeldOutTask implements org.apache.spark.api.java.function.Function<Wire.Work, Wire.Held> {
+    private static final long serialVersionUID = 1L;
+    private final EvaluatorSource source;
+
+    HeldOutTask(EvaluatorSource source) {
+      this.source = source;
+    }
+
+    @Override
+    public Wire.Held call(Wire.Work w) {
+      Evolution.HeldOut h = ExecutorCache.heldOut(source);
+      synchronized (h) {
+        return Wire.Held.of(h.evaluate(w.genome(null, Map.of())));
+      }
+    }
+  }
+
+  /** Waits for {@code job}, see {@link #awaitWithExecutors(java.util.concurrent.Future, Runnable)}. */
   private void awaitWithExecutors(SimpleFutureAction<Object> job) throws InterruptedException {
     java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
     job.onComplete(new AbstractFunction1<scala.util.Try<Object>, Object>() {
@@ -195,6 +339,15 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
         return null;
       }
     }, scala.concurrent.ExecutionContext$.MODULE$.fromExecutor(Runnable::run));
+    awaitWithExecutors(done, job::cancel);
+  }
+
+  /**
+   * Waits until {@code done}; fails (after {@code cancel}) when the cluster has had no executor for
+   * {@link #noExecutorSeconds} seconds (no worker can give the cores and memory asked for, or none is registered),
+   * which Spark only reports as a repeated warning.
+   */
+  private void awaitWithExecutors(java.util.concurrent.Future<?> done, Runnable cancel) throws InterruptedException {
     long since = System.nanoTime();
     while (true) {
       try {
@@ -204,7 +357,7 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
         if (sc.isLocal() || sc.statusTracker().getExecutorInfos().length > 1) { // the driver counts as one
           since = System.nanoTime();
         } else if ((System.nanoTime() - since) / 1e9 > noExecutorSeconds) {
-          job.cancel();
+          cancel.run();
           throw new IllegalStateException("no executor joined the run in " + noExecutorSeconds + " s: " + sc.master()
               + " has no worker with the free cores and memory asked for (spark.executor.memory=" + sc.getConf().get("spark.executor.memory", "1g")
               + ", spark.executor.cores=" + sc.getConf().get("spark.executor.cores", "all of a worker's") + "), or no worker at all."
@@ -244,6 +397,10 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
   @Override
   public void close() {
     try {
+      Traffic t = traffic();
+      org.slf4j.LoggerFactory.getLogger(SparkBatchEvaluator.class).info(
+          "graft: {} children sent as lineages, {} genomes as values, {} parents broadcast ({} bytes); {} held-out scores on executors",
+          t.lineages(), t.weights(), t.broadcasts(), t.broadcastBytes(), t.heldOut());
       if (ownsContext) {
         boolean inProcess = sc.isLocal();
         sc.stop();
@@ -271,10 +428,13 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
       long pid = ProcessHandle.current().pid();
       ArrayList<Wire.Done> out = new ArrayList<>();
       CandidateEvaluator ev = ExecutorCache.take(source);
+      Breeder breeder = ExecutorCache.breeder();
+      Map<Long, Genome.Flat> parents = new java.util.HashMap<>(); // this task's parents, decoded once
       try {
         while (it.hasNext()) {
           Wire.Work w = it.next();
-          out.add(Wire.Done.of(w.index(), LocalEvaluation.evaluateOne(ev, w.genome()), executor, pid, ExecutorCache.loads()));
+          Genome g = w.genome(breeder, parents);
+          out.add(Wire.Done.of(w.index(), LocalEvaluation.evaluateOne(ev, g), executor, pid, ExecutorCache.loads()));
         }
       } finally {
         ExecutorCache.give(source, ev);

@@ -1,10 +1,19 @@
 package dev.graft.spark;
 
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.evolve.Breeder;
+import dev.graft.evolve.Candidate;
 import dev.graft.evolve.ClusterEvaluation;
+import dev.graft.evolve.Evaluated;
 import dev.graft.evolve.EvolveRun;
 import dev.graft.evolve.EvolveSpec;
 import dev.graft.evolve.Evolution;
 import dev.graft.evolve.Genome;
+import dev.graft.evolve.Mutation;
+import dev.graft.evolve.Proposal;
+import dev.graft.evolve.Result;
+import dev.graft.evolve.SlerpCrossover;
 import dev.graft.tensor.Device;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +31,8 @@ import org.apache.spark.api.java.JavaSparkContext;
  * <ol>
  *   <li>the cluster's overhead per generation of 200 candidates whose evaluation costs nothing (what scheduling,
  *       serialisation and result collection cost), for recipe-sized genomes (16 genes) and for the weights of the
- *       M2N2 paper's MLP (19,210 floats), on {@code local[2]} and on a standalone cluster of two one-core workers;
+ *       M2N2 paper's MLP (19,210 floats) sent as values or as lineages (children of a pool of 20 parents that changes by
+ *       20 per generation, as an M2N2 archive), on {@code local[2]} and on a standalone cluster of two one-core workers;
  *   <li>an evaluation-bound run (recipes/evolve/cmaes-ties-lm.yml on a family of three fine-tunes of a 16M-parameter
  *       Llama: every candidate is merged in memory and scored on perplexity) on one local thread, two local threads,
  *       and the two-worker cluster.
@@ -53,8 +63,8 @@ public final class ClusterBenchmark {
           "spark.executor.extraJavaOptions", "-Djava.io.tmpdir=" + cluster.dir);
       if (args.length < 3 || !args[2].equals("--no-overhead")) {
         for (String master : List.of("local[2]", cluster.master)) {
-          for (int size : new int[] {16, 19210}) {
-            overhead(master, conf, size);
+          for (Genomes kind : Genomes.values()) {
+            overhead(master, conf, kind);
           }
         }
       }
@@ -62,22 +72,35 @@ public final class ClusterBenchmark {
     }
   }
 
-  private static void overhead(String master, Map<String, String> conf, int size) {
+  /** How the overhead benchmark's genomes travel. */
+  enum Genomes {
+    GENES_16, WEIGHTS_19K, LINEAGE_19K
+  }
+
+  private static void overhead(String master, Map<String, String> conf, Genomes kind) {
     JavaSparkContext sc = new JavaSparkContext(SparkEvaluation.conf(new ClusterEvaluation.Cluster(master, conf), "overhead"));
     try (SparkBatchEvaluator b = new SparkBatchEvaluator(sc, new SphereSource(0, Double.NaN), true)) {
       SplittableRandom rng = new SplittableRandom(1);
+      Breeder breeder = new Breeder(new SlerpCrossover(true, null), new Mutation(0.01, 1, null));
+      List<Evaluated> pool = new ArrayList<>(); // an M2N2-like archive of 20 parents, 20 of them replaced per generation
+      long ids = 0;
+      for (int i = 0; i < 20; i++) {
+        pool.add(evaluated(ids++, gaussian(19210, rng)));
+      }
       double[] ms = new double[25];
       for (int g = 0; g < ms.length; g++) {
-        List<Genome> batch = new ArrayList<>();
+        List<Proposal> batch = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
-          if (size == 16) {
-            batch.add(new Genome.Genes(rng.doubles(size).toArray()));
-          } else {
-            float[] w = new float[size];
-            for (int k = 0; k < size; k++) {
-              w[k] = (float) rng.nextGaussian();
+          ObjectNode o = JsonNodeFactory.instance.objectNode();
+          switch (kind) {
+            case GENES_16 -> batch.add(new Proposal(new Genome.Genes(rng.doubles(16).toArray()), o));
+            case WEIGHTS_19K -> batch.add(new Proposal(gaussian(19210, rng), o));
+            case LINEAGE_19K -> {
+              Evaluated p1 = pool.get(rng.nextInt(pool.size()));
+              Evaluated p2 = pool.get(rng.nextInt(pool.size()));
+              Genome child = breeder.mutation().apply(breeder.crossover().cross(p1.genome(), p2.genome(), rng, o), rng, o);
+              batch.add(new Proposal(child, o, List.of(p1, p2)));
             }
-            batch.add(new Genome.Flat(w));
           }
         }
         double[] evalSeconds = new double[1];
@@ -88,12 +111,27 @@ public final class ClusterBenchmark {
           }
         });
         ms[g] = (System.nanoTime() - t0) / 1e6 - evalSeconds[0] * 1e3 / b.parallelism();
+        for (int i = 0; i < 20; i++) {
+          pool.set(rng.nextInt(pool.size()), evaluated(ids++, batch.get(i).genome()));
+        }
       }
       double[] steady = Arrays.copyOfRange(ms, 5, ms.length); // the first generations start executors and load the source
       Arrays.sort(steady);
-      System.out.printf(Locale.ROOT, "overhead %-26s genome %6d: first generation %.0f ms; later: median %.1f ms, max %.1f ms per 200 candidates (%d partitions)%n",
-          master, size, ms[0], steady[steady.length / 2], steady[steady.length - 1], b.parallelism());
+      System.out.printf(Locale.ROOT, "overhead %-26s %-12s: first generation %.0f ms; later: median %.1f ms, max %.1f ms per 200 candidates (%d partitions; %s)%n",
+          master, kind, ms[0], steady[steady.length / 2], steady[steady.length - 1], b.parallelism(), b.traffic());
     }
+  }
+
+  private static Genome.Flat gaussian(int size, SplittableRandom rng) {
+    float[] w = new float[size];
+    for (int k = 0; k < size; k++) {
+      w[k] = (float) rng.nextGaussian();
+    }
+    return new Genome.Flat(w);
+  }
+
+  private static Evaluated evaluated(long id, Genome g) {
+    return new Evaluated(new Candidate(id, 0, g, JsonNodeFactory.instance.objectNode()), new Result(0, Map.of(), null, null, 0), -1);
   }
 
   private static void evaluationBound(Path dir, int evaluations, String master, Map<String, String> conf) throws Exception {

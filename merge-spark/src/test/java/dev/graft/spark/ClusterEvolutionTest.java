@@ -91,6 +91,15 @@ class ClusterEvolutionTest {
     return r;
   }
 
+  /** The held-out score reported for each generation. */
+  static List<String> heldOutPerGeneration(Path run) throws IOException {
+    List<String> out = new java.util.ArrayList<>();
+    for (String line : Files.readAllLines(run.resolve("generations.jsonl"))) {
+      out.add(JSON.readTree(line).path("held_out").toString());
+    }
+    return out;
+  }
+
   /** Each candidate of a run's record by id: hash, fitness, per-task scores, origin, duplicate (never twice). */
   static Map<Long, String> record(Path run) throws IOException {
     Map<Long, String> m = new TreeMap<>();
@@ -125,7 +134,42 @@ class ClusterEvolutionTest {
       assertThat(s.outcome().heldOut()).isEqualTo(local.outcome().heldOut());
     }
     assertThat(Files.readString(tmp.resolve("run-cluster/run.yml"))).contains("master: " + cluster.master);
-    assertThat(Files.readString(tmp.resolve("run-cluster/" + SparkEvaluation.LOG))).contains("Connected to Spark cluster");
+    String log = Files.readString(tmp.resolve("run-cluster/" + SparkEvaluation.LOG));
+    assertThat(log).contains("Connected to Spark cluster");
+    long generations = Files.readAllLines(tmp.resolve("run-local/generations.jsonl")).size();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+) held-out scores on executors").matcher(log);
+    assertThat(m.find()).isTrue();
+    assertThat(Long.parseLong(m.group(1))).as("the best's held-out score computed by executors when it changed").isPositive()
+        .isLessThanOrEqualTo(generations);
+    assertThat(heldOutPerGeneration(tmp.resolve("run-cluster"))).isEqualTo(heldOutPerGeneration(tmp.resolve("run-local")));
+  }
+
+  @Test
+  void modelSpaceChildrenTravelAsLineagesAndScoreWhatTheLocalRunScores() throws Exception {
+    Path r = digitsRecipe(tmp.resolve("digits-m2n2"));
+    Files.writeString(r, Files.readString(r).replace("optimizer: {method: cmaes, sigma: 0.05, popsize: 8, diagonal: true}",
+        "optimizer: {method: m2n2, archive_size: 6, batch: 8, crossover: slerp_split, mutation: {std: 0.01}}").replace("count: 1", "count: 2")
+        .replace("evaluations: 32", "evaluations: 34"));
+    EvolveSpec spec = EvolveSpec.read(r);
+    evolve(spec, tmp.resolve("m2n2-local"));
+    evolve(spec.withCluster(new ClusterEvaluation.Cluster(cluster.master, conf(4))), tmp.resolve("m2n2-cluster"));
+
+    Map<Long, String> expected = record(tmp.resolve("m2n2-local"));
+    assertThat(expected).hasSize(34); // 2 first models, then 4 steps of 8 children
+    assertThat(record(tmp.resolve("m2n2-cluster"))).isEqualTo(expected);
+    java.util.Set<Long> parents = new java.util.HashSet<>();
+    long children = 0;
+    for (String line : Files.readAllLines(tmp.resolve("m2n2-local/evaluations.jsonl"))) {
+      JsonNode p = JSON.readTree(line).path("origin").path("parents");
+      children += p.isEmpty() ? 0 : 1;
+      p.forEach(id -> parents.add(id.asLong()));
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("graft: (\\d+) children sent as lineages, (\\d+) genomes as values, (\\d+) parents broadcast")
+        .matcher(Files.readString(tmp.resolve("m2n2-cluster/" + SparkEvaluation.LOG)));
+    assertThat(m.find()).as("the run's traffic is logged").isTrue();
+    assertThat(Long.parseLong(m.group(1))).as("children sent as lineages").isEqualTo(children).isEqualTo(32);
+    assertThat(Long.parseLong(m.group(2))).as("only the first models sent as weights").isEqualTo(2);
+    assertThat(Long.parseLong(m.group(3))).as("each parent broadcast once while it has children").isBetween((long) parents.size(), 2 * children - 1);
   }
 
   private static CmaEs cma() {
@@ -202,7 +246,7 @@ class ClusterEvolutionTest {
     JavaSparkContext sc = new JavaSparkContext(SparkEvaluation.conf(new ClusterEvaluation.Cluster(cluster.master, tooBig), "no executor"));
     System.setProperty("graft.cluster.wait.seconds", "3");
     try (SparkBatchEvaluator b = new SparkBatchEvaluator(sc, new SphereSource(0, Double.NaN), true)) {
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.evaluate(List.of(new Genome.Genes(new double[] {1, 2})), (i, r) -> { }))
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> b.evaluate(List.of(new dev.graft.evolve.Proposal(new Genome.Genes(new double[] {1, 2}), com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode())), (i, r) -> { }))
           .isInstanceOf(IllegalStateException.class).hasMessageContaining("no executor joined the run in 3 s")
           .hasMessageContaining("spark.executor.memory=64g");
     } finally {

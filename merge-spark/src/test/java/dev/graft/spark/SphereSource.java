@@ -1,14 +1,17 @@
 package dev.graft.spark;
 
+import dev.graft.evolve.Breeder;
 import dev.graft.evolve.CandidateEvaluator;
 import dev.graft.evolve.Genome;
+import dev.graft.evolve.Mutation;
 import dev.graft.evolve.Result;
+import dev.graft.evolve.SlerpCrossover;
 import java.util.Map;
 
 /**
  * A test source: fitness is minus the squared norm of the genes, after {@code delayMs} of sleep (so that a generation
  * lasts long enough to be interrupted); the candidate whose first gene is exactly {@code poison} halts its process
- * the way a native abort would.
+ * the way a native abort would. Children are rebuilt with M2N2's split-point SLERP and a mutation of std 0.01.
  */
 record SphereSource(long delayMs, double poison) implements EvaluatorSource {
   @Override
@@ -50,6 +53,6 @@ record SphereSource(long delayMs, double poison) implements EvaluatorSource {
 
       @Override
       public void close() {}
-    }, () -> { });
+    }, new Breeder(new SlerpCrossover(true, null), new Mutation(0.01, 1, null)), null, () -> { });
   }
 }
