@@ -11,6 +11,8 @@ import dev.graft.evolve.Proposal;
 import dev.graft.evolve.Result;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -102,18 +104,18 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
   private long batch;
   private long heldOutScores;
 
-  /** A parent's weights on the cluster, and the last batch that used them. */
+  /** Parents' weights broadcast together (those first needed in one batch), and the last batch that used one of them. */
   private static final class Shared {
-    final Broadcast<byte[]> data;
+    final Broadcast<HashMap<Long, byte[]>> data;
     long lastUsed;
 
-    Shared(Broadcast<byte[]> data) {
+    Shared(Broadcast<HashMap<Long, byte[]>> data) {
       this.data = data;
     }
   }
 
-  /** Broadcast parents by candidate id. */
-  private final Map<Long, Shared> shared = new java.util.HashMap<>();
+  /** For each broadcast parent (by candidate id), the broadcast that holds it. */
+  private final Map<Long, Shared> shared = new HashMap<>();
 
   /** What went to the executors so far. */
   public synchronized Traffic traffic() {
@@ -128,6 +130,7 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
     List<Wire.Work> work = new ArrayList<>();
     synchronized (this) {
       batch++;
+      share(proposals);
       for (int i = 0; i < proposals.size(); i++) {
         work.add(work(i, proposals.get(i)));
       }
@@ -140,39 +143,63 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
     }
   }
 
+  private static boolean asLineage(Proposal p) {
+    return p.genome() instanceof Genome.Flat && !p.parents().isEmpty();
+  }
+
   /**
-   * A model-space child goes as its lineage, its parents' weights as broadcast variables (sent to each executor once,
-   * reused by every child of the same parent in this and later batches); anything else as its values.
+   * Broadcasts, in one variable, the weights of the parents this batch needs that the cluster does not hold yet: each
+   * executor fetches it once (one round trip per batch, not one per parent) and keeps it while its parents keep having
+   * children.
    */
+  private void share(List<Proposal> proposals) {
+    HashMap<Long, byte[]> fresh = new LinkedHashMap<>();
+    for (Proposal p : proposals) {
+      if (asLineage(p)) {
+        for (Evaluated e : p.parents()) {
+          if (!shared.containsKey(e.id()) && !fresh.containsKey(e.id())) {
+            fresh.put(e.id(), Wire.bytes((Genome.Flat) e.genome()));
+          }
+        }
+      }
+    }
+    if (fresh.isEmpty()) {
+      return;
+    }
+    Shared s = new Shared(sc.broadcast(fresh));
+    for (Map.Entry<Long, byte[]> e : fresh.entrySet()) {
+      shared.put(e.getKey(), s);
+      broadcasts++;
+      broadcastBytes += e.getValue().length;
+    }
+  }
+
+  /** A model-space child goes as its lineage (its parents already broadcast); anything else as its values. */
   private Wire.Work work(int index, Proposal p) {
-    if (!(p.genome() instanceof Genome.Flat) || p.parents().isEmpty()) {
+    if (!asLineage(p)) {
       sentAsValues++;
       return Wire.Work.of(index, p.genome());
     }
-    List<Broadcast<byte[]>> parents = new ArrayList<>();
-    for (Evaluated e : p.parents()) {
-      Shared s = shared.computeIfAbsent(e.id(), id -> {
-        byte[] b = Wire.bytes((Genome.Flat) e.genome());
-        broadcasts++;
-        broadcastBytes += b.length;
-        return new Shared(sc.broadcast(b));
-      });
+    long[] ids = new long[p.parents().size()];
+    List<Broadcast<HashMap<Long, byte[]>>> from = new ArrayList<>();
+    for (int j = 0; j < ids.length; j++) {
+      ids[j] = p.parents().get(j).id();
+      Shared s = shared.get(ids[j]);
       s.lastUsed = batch;
-      parents.add(s.data);
+      from.add(s.data);
     }
     lineages++;
-    return new Wire.Work(index, null, null, new Wire.Lineage(parents, p.origin().toString(), p.genome().hash()));
+    return new Wire.Work(index, null, null, new Wire.Lineage(ids, from, p.origin().toString(), p.genome().hash()));
   }
 
-  /** Frees the broadcasts of parents that had no child in the last two batches (archives and populations move on). */
+  /** Frees the broadcasts none of whose parents had a child in the last two batches (archives and populations move on). */
   private synchronized void release() {
-    shared.values().removeIf(s -> {
-      if (s.lastUsed < batch - 1) {
-        s.data.destroy();
-        return true;
-      }
-      return false;
-    });
+    java.util.Set<Shared> stale = new java.util.HashSet<>();
+    shared.values().stream().filter(s -> s.lastUsed < batch - 1).forEach(stale::add);
+    if (!stale.isEmpty()) {
+      shared.values().removeIf(stale::contains);
+      stale.forEach(s -> s.data.destroy());
+    }
   }
 
   private void score(List<Wire.Work> work, Sink sink) {
@@ -429,7 +456,7 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
       ArrayList<Wire.Done> out = new ArrayList<>();
       CandidateEvaluator ev = ExecutorCache.take(source);
       Breeder breeder = ExecutorCache.breeder();
-      Map<Long, Genome.Flat> parents = new java.util.HashMap<>(); // this task's parents, decoded once
+      Map<Long, Genome.Flat> parents = new HashMap<>(); // this task's parents, decoded once
       try {
         while (it.hasNext()) {
           Wire.Work w = it.next();

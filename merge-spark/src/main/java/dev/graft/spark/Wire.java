@@ -8,6 +8,7 @@ import dev.graft.evolve.Result;
 import java.io.Serializable;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,20 +51,22 @@ final class Wire {
 
   /**
    * A child described by its lineage (algorithms.md §2.5's crossover and mutation with every draw recorded): the
-   * parents' weights travel once per executor as broadcast variables, the child as a few numbers.
+   * parents' weights travel once per executor in broadcast variables, the child as a few numbers.
    *
-   * @param parents the parents' weights, parent 1 first
+   * @param parents the parents' candidate ids, parent 1 first
+   * @param from for each parent, the broadcast that holds its weights (by candidate id)
    * @param origin the lineage record (JSON: split point, ratio, seeds)
    * @param hash the child's {@link Genome#hash()} on the driver, checked after rebuilding
    */
-  record Lineage(List<Broadcast<byte[]>> parents, String origin, long hash) implements Serializable {
+  record Lineage(long[] parents, List<Broadcast<HashMap<Long, byte[]>>> from, String origin, long hash) implements Serializable {
     Genome rebuild(Breeder breeder, Map<Long, Genome.Flat> cache) {
       if (breeder == null) {
         throw new IllegalStateException("a candidate came as a lineage but the executor's source cannot rebuild children");
       }
       List<Genome> ps = new ArrayList<>();
-      for (Broadcast<byte[]> b : parents) {
-        ps.add(cache.computeIfAbsent(b.id(), k -> flat(b.value())));
+      for (int j = 0; j < parents.length; j++) {
+        Broadcast<HashMap<Long, byte[]>> b = from.get(j);
+        ps.add(cache.computeIfAbsent(parents[j], id -> flat(b.value().get(id))));
       }
       Genome g;
       try {
