@@ -39,16 +39,9 @@ final class FusedKernels {
     static final TopK NONE = new TopK(Integer.MAX_VALUE, Integer.MAX_VALUE);
     static final TopK ALL = new TopK(-1, 0);
 
+    /** Whether the entry at position {@code i} with key {@code k} is in the set. */
     boolean contains(int k, int i) {
       return k > key || (k == key && i >= from);
-    }
-
-    /** {@link #contains} as 1 or 0, without branches (keys are in [0, 2^31), this key in [-1, 2^31)). */
-    int bit(int k, int i) {
-      int above = (key - k) >>> 31;
-      int same = ((k ^ key) - 1) >>> 31;
-      int late = ~(i - from) >>> 31;
-      return above | (same & late);
     }
   }
 
@@ -94,24 +87,21 @@ final class FusedKernels {
     }
     int[] wanted = lows.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
     int[][][] perBlock = new int[blocks][wanted.length][];
+    // which histogram an upper-bits bucket goes to (0: none): one table lookup and one rarely taken branch per entry
+    byte[] slot = new byte[1 << 15];
+    for (int w = 0; w < wanted.length; w++) {
+      slot[wanted[w]] = (byte) (w + 1);
+    }
     Parallel.forBlocks(n, blocks, (bl, lo, end) -> {
       int[][] hs = perBlock[bl];
       for (int w = 0; w < wanted.length; w++) {
-        hs[w] = new int[1 << 16];
+        hs[w] = histogram(16);
       }
-      int w0 = wanted[0];
-      int[] h0 = hs[0];
       for (int i = lo; i < end; i++) {
         int kk = MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]);
-        int hb = kk >>> 16;
-        if (hb == w0) {
-          h0[kk & 0xFFFF]++;
-        } else if (wanted.length > 1) {
-          for (int w = 1; w < wanted.length; w++) {
-            if (hb == wanted[w]) {
-              hs[w][kk & 0xFFFF]++;
-            }
-          }
+        int w = slot[kk >>> 16];
+        if (w != 0) {
+          hs[w - 1][kk & 0xFFFF]++;
         }
       }
     });
@@ -139,18 +129,45 @@ final class FusedKernels {
       }
       out[q] = new TopK(key, MagnitudeRank.lastTies(x, b, Parallel.blockStart(n, blocks, bl), Parallel.blockStart(n, blocks, bl + 1), key, need));
     }
+    for (int[][] hs : perBlock) {
+      for (int[] h : hs) {
+        HISTOGRAMS_16.push(h);
+      }
+    }
     return out;
   }
 
+  /**
+   * Histograms of 2^15 and 2^16 counters kept for reuse: a top-k takes up to 48 of them per call, and fresh arrays fault
+   * their pages in again on every call on this machine kind (see {@link dev.graft.internal.FloatArrays}). The pools
+   * hold what the most concurrent calls took at once.
+   */
+  private static final java.util.concurrent.ConcurrentLinkedDeque<int[]> HISTOGRAMS_15 = new java.util.concurrent.ConcurrentLinkedDeque<>();
+  private static final java.util.concurrent.ConcurrentLinkedDeque<int[]> HISTOGRAMS_16 = new java.util.concurrent.ConcurrentLinkedDeque<>();
+
+  /** A zeroed histogram of 2^bits counters (bits 15 or 16). */
+  private static int[] histogram(int bits) {
+    int[] h = (bits == 15 ? HISTOGRAMS_15 : HISTOGRAMS_16).poll();
+    if (h == null) {
+      return new int[1 << bits];
+    }
+    java.util.Arrays.fill(h, 0);
+    return h;
+  }
+
   private static long[] highHistogram(float[] x, float[] b, int n, int blocks) {
-    int[][] hi = new int[blocks][1 << 15];
+    int[][] hi = new int[blocks][];
     Parallel.forBlocks(n, blocks, (bl, lo, end) -> {
-      int[] h = hi[bl];
+      int[] h = hi[bl] = histogram(15);
       for (int i = lo; i < end; i++) {
         h[MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]) >>> 16]++;
       }
     });
-    return merge(hi);
+    long[] sum = merge(hi);
+    for (int[] h : hi) {
+      HISTOGRAMS_15.push(h);
+    }
+    return sum;
   }
 
   /** The per-block histograms summed. */
@@ -235,30 +252,61 @@ final class FusedKernels {
    */
   record Part(float[] x, double weight, Mask mask, boolean rescale, double factor, float[] divide) {}
 
-  /** Σ |x - b| and Σ |(x - b) · mask|, in the block order of the tensor layer's sums (for the L1 rescale). */
+  /**
+   * Σ |x - b| and Σ |(x - b) · mask|, in one pass, each summed as the tensor layer sums (per block in order, then the
+   * blocks' sums in block order), for the L1 rescale.
+   */
   static double[] l1(float[] x, float[] b, Mask m) {
+    return l1(x, b, m, null);
+  }
+
+  /**
+   * {@link #l1(float[], float[], Mask)} that also writes a {@link Mask.Bernoulli} mask's 0/1 values into {@code drawn}
+   * (when not null), so that the merge reads them instead of drawing every entry's hash a second time.
+   */
+  static double[] l1(float[] x, float[] b, Mask m, float[] drawn) {
     int n = x.length;
-    double before = Parallel.sum(n, (lo, hi) -> {
-      double s = 0;
-      for (int e = lo; e < hi; e++) {
-        s += Math.abs(x[e] - b[e]);
-      }
-      return s;
-    });
+    int blocks = Parallel.blocks(n);
+    double[] before = new double[blocks];
+    double[] after = new double[blocks];
     Part unit = new Part(x, 1, m, false, 1, null);
-    double after = Parallel.sum(n, (lo, hi) -> {
+    Parallel.forBlocks(n, blocks, (bl, lo, hi) -> {
       float[] v = new float[CHUNK];
-      double s = 0;
+      double s0 = 0;
+      double s1 = 0;
       for (int c0 = lo; c0 < hi; c0 += CHUNK) {
         int len = Math.min(CHUNK, hi - c0);
-        values(unit, b, c0, len, 1f, v); // (x - b) · mask, then · 1 (exact)
-        for (int j = 0; j < len; j++) {
-          s += Math.abs(v[j]);
+        for (int e = c0; e < c0 + len; e++) {
+          s0 += Math.abs(x[e] - b[e]);
+        }
+        if (drawn != null && m instanceof Mask.Bernoulli r) {
+          long seed = r.seed();
+          long limit = (long) Math.ceil(r.p() * 0x1.0p53);
+          for (int e = c0; e < c0 + len; e++) {
+            float keep = (int) (((SeededMasks.mix(seed, e) >>> 11) - limit) >>> 63);
+            drawn[e] = keep;
+            s1 += Math.abs((x[e] - b[e]) * keep); // as values() computes it: the 0/1 int converted, then multiplied
+          }
+        } else {
+          values(unit, b, c0, len, 1f, v); // (x - b) · mask, then · 1 (exact)
+          for (int j = 0; j < len; j++) {
+            s1 += Math.abs(v[j]);
+          }
         }
       }
-      return s;
+      before[bl] = s0;
+      after[bl] = s1;
     });
-    return new double[] {before, after};
+    if (blocks == 1) {
+      return new double[] {before[0], after[0]};
+    }
+    double s0 = 0;
+    double s1 = 0;
+    for (int bl = 0; bl < blocks; bl++) {
+      s0 += before[bl];
+      s1 += after[bl];
+    }
+    return new double[] {s0, s1};
   }
 
   /** Entries per chunk of the task-arithmetic kernel: each model's values for a chunk stay in cache. */
@@ -378,6 +426,40 @@ final class FusedKernels {
     return out;
   }
 
+  /**
+   * {@code v[j] = d} for the entries {@code e = c0 + j} in {@code up} and not in {@code low} (null: an empty set), else
+   * 0, with {@code d = x[e] - b[e]}. Within a stretch that no tie boundary ({@link TopK#from}) cuts, membership is one
+   * comparison of the key with a threshold ({@code key} from the boundary on, {@code key + 1} before it), so the loop is
+   * a few integer operations the JIT vectorises; the stretches are split at the boundaries.
+   */
+  static void inSet(float[] x, float[] b, int c0, int len, TopK up, TopK low, float[] v) {
+    int end = c0 + len;
+    for (int s = c0; s < end; ) {
+      int e = end;
+      if (up.from() > s && up.from() < e) {
+        e = up.from();
+      }
+      if (low != null && low.from() > s && low.from() < e) {
+        e = low.from();
+      }
+      int tu = threshold(up, s);
+      int tl = low == null ? Integer.MAX_VALUE : threshold(low, s);
+      int j0 = s - c0;
+      int n = e - s;
+      for (int j = j0; j < j0 + n; j++) {
+        float d = x[c0 + j] - b[c0 + j];
+        int k = MagnitudeRank.key(d);
+        v[j] = d * (((tu - 1 - k) >>> 31) & ((k - tl) >>> 31)); // k >= tu and k < tl
+      }
+      s = e;
+    }
+  }
+
+  /** The smallest key in {@code t} at positions from {@code pos} up to the next tie boundary (Integer.MAX_VALUE: none). */
+  private static int threshold(TopK t, int pos) {
+    return (int) Math.min(pos >= t.from() ? t.key() : t.key() + 1L, Integer.MAX_VALUE);
+  }
+
   /** One model's {@code v} for entries {@code [c0, c0 + len)} into {@code v[0, len)}, by a loop per kind of mask. */
   private static void values(Part p, float[] b, int c0, int len, float w, float[] v) {
     float[] x = p.x();
@@ -392,24 +474,8 @@ final class FusedKernels {
           v[j] = (x[c0 + j] - b[c0 + j]) * 0f;
         }
       }
-      case Mask.Top t -> {
-        TopK top = t.top();
-        for (int j = 0; j < len; j++) {
-          int e = c0 + j;
-          float d = x[e] - b[e];
-          v[j] = d * top.bit(MagnitudeRank.key(d), e);
-        }
-      }
-      case Mask.Band band -> {
-        TopK up = band.upper();
-        TopK low = band.lower();
-        for (int j = 0; j < len; j++) {
-          int e = c0 + j;
-          float d = x[e] - b[e];
-          int k = MagnitudeRank.key(d);
-          v[j] = d * (up.bit(k, e) & (low.bit(k, e) ^ 1));
-        }
-      }
+      case Mask.Top t -> inSet(x, b, c0, len, t.top(), null, v);
+      case Mask.Band band -> inSet(x, b, c0, len, band.upper(), band.lower(), v);
       case Mask.Bernoulli r -> {
         // uniform(seed, e) < p, with uniform = (mix >>> 11) · 2^-53, is the integer test (mix >>> 11) < ceil(p · 2^53)
         long seed = r.seed();

@@ -234,7 +234,11 @@ public final class TaskArithmetic implements MergeOperator {
       float[] divide = null;
       if (d < 1 && numel > 0 && sparsifier != Sparsifier.NONE) {
         if (rescale.equals("l1")) {
-          double[] l1 = FusedKernels.l1(x[i], b, mask);
+          float[] drawn = mask instanceof FusedKernels.Mask.Bernoulli ? temporary(temporaries, dev.graft.internal.FloatArrays.take(x[i].length)) : null;
+          double[] l1 = FusedKernels.l1(x[i], b, mask, drawn);
+          if (drawn != null) {
+            mask = new FusedKernels.Mask.Array(drawn); // the same 0/1 values, drawn once
+          }
           scaled = !(l1[0] < 1e-7 || l1[1] < 1e-7);
           factor = scaled ? l1[0] / l1[1] : 1;
         } else if (rescale.equals("inverse_density")) {

@@ -3,6 +3,7 @@ package dev.graft.op;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +55,44 @@ class TopKTest {
     }
     check("two at once (breadcrumbs' band)", gauss, b, n / 2 + n / 100, n / 100);
     check("two at once, coarse", coarse, null, n / 3, n / 5);
+  }
+
+  @Test
+  void membershipByThresholdsMatchesTheDefinitionAcrossTieBoundaries() {
+    SplittableRandom r = new SplittableRandom(8);
+    int n = 20_000;
+    float[] b = new float[n];
+    float[] x = new float[n];
+    for (int i = 0; i < n; i++) {
+      b[i] = r.nextInt(3) / 8f;
+      x[i] = b[i] + (r.nextInt(9) - 4) / 4f; // nine distinct deltas: thousands of ties at every threshold
+    }
+    FusedKernels.TopK[] sets = FusedKernels.topK(x, b, new long[] {n / 2, n / 3, n / 10, 1});
+    List<FusedKernels.TopK> all = new java.util.ArrayList<>(List.of(sets));
+    all.add(FusedKernels.TopK.NONE);
+    all.add(FusedKernels.TopK.ALL);
+    float[] v = new float[4096];
+    for (FusedKernels.TopK up : all) {
+      for (FusedKernels.TopK low : all) {
+        for (int c0 = 0; c0 < n; c0 += 4096) {
+          int len = Math.min(4096, n - c0);
+          FusedKernels.inSet(x, b, c0, len, up, low, v);
+          for (int j = 0; j < len; j++) {
+            int e = c0 + j;
+            float d = x[e] - b[e];
+            int k = MagnitudeRank.key(d);
+            boolean in = up.contains(k, e) && !low.contains(k, e);
+            assertThat(Float.floatToIntBits(v[j])).as("%s minus %s at %d", up, low, e).isEqualTo(Float.floatToIntBits(d * (in ? 1 : 0)));
+          }
+          FusedKernels.inSet(x, b, c0, len, up, null, v);
+          for (int j = 0; j < len; j++) {
+            int e = c0 + j;
+            float d = x[e] - b[e];
+            assertThat(Float.floatToIntBits(v[j])).isEqualTo(Float.floatToIntBits(d * (up.contains(MagnitudeRank.key(d), e) ? 1 : 0)));
+          }
+        }
+      }
+    }
   }
 
   @Test
