@@ -12,56 +12,52 @@ final class HostMasks {
 
   /**
    * Entries sorted ascending by |v| within a row, ties broken by index: the column order, by a stable least-significant
-   * digit radix sort of the magnitudes' bits (11, 11 and 9 bits), linear in the row length.
+   * digit radix sort of the magnitudes' bits (11, 11 and 9 bits), linear in the row length. Each entry travels as one
+   * long, its key above its column ({@code key << 32 | column}), so a pass moves one value per entry.
    */
   static int[] ascendingByMagnitude(float[] v, int off, int cols, Radix w) {
-    int[] key = w.key;
-    int[] ord = w.ord;
-    int[] k2 = w.key2;
-    int[] o2 = w.ord2;
+    long[] a = w.a;
+    long[] t = w.b;
     for (int j = 0; j < cols; j++) {
-      key[j] = MagnitudeRank.key(v[off + j]);
-      ord[j] = j;
+      a[j] = (long) MagnitudeRank.key(v[off + j]) << 32 | j;
     }
-    for (int shift = 0; shift < 31; shift += 11) {
-      int digits = shift == 22 ? 1 << 9 : 1 << 11;
+    int[] count = w.count;
+    for (int shift = 32; shift < 63; shift += 11) {
+      int digits = shift == 54 ? 1 << 9 : 1 << 11;
       int mask = digits - 1;
-      int[] count = w.count;
       java.util.Arrays.fill(count, 0, digits + 1, 0);
       for (int j = 0; j < cols; j++) {
-        count[((key[j] >>> shift) & mask) + 1]++;
+        count[((int) (a[j] >>> shift) & mask) + 1]++;
       }
       for (int d = 0; d < digits; d++) {
         count[d + 1] += count[d];
       }
       for (int j = 0; j < cols; j++) {
-        int pos = count[(key[j] >>> shift) & mask]++;
-        k2[pos] = key[j];
-        o2[pos] = ord[j];
+        long e = a[j];
+        t[count[(int) (e >>> shift) & mask]++] = e;
       }
-      int[] t = key;
-      key = k2;
-      k2 = t;
-      t = ord;
-      ord = o2;
-      o2 = t;
+      long[] x = a;
+      a = t;
+      t = x;
     }
-    return java.util.Arrays.copyOf(ord, cols);
+    int[] ord = w.ord;
+    for (int j = 0; j < cols; j++) {
+      ord[j] = (int) a[j];
+    }
+    return ord;
   }
 
   /** Work arrays of the radix sort for rows of up to {@code cols} entries. */
   static final class Radix {
-    final int[] key;
+    final long[] a;
+    final long[] b;
     final int[] ord;
-    final int[] key2;
-    final int[] ord2;
     final int[] count = new int[(1 << 11) + 1];
 
     Radix(int cols) {
-      key = new int[cols];
+      a = new long[cols];
+      b = new long[cols];
       ord = new int[cols];
-      key2 = new int[cols];
-      ord2 = new int[cols];
     }
   }
 
@@ -89,13 +85,21 @@ final class HostMasks {
   static float[][] della(float[] v, int cols, double density, double eps, long seed) {
     float[] mask = dev.graft.internal.FloatArrays.take(v.length); // every entry written below
     float[] prob = dev.graft.internal.FloatArrays.take(v.length);
+    // per rank, the same in every row: the keep probability and the integer form of uniform(seed, idx) < p, which is
+    // (mix >>> 11) < ceil(p · 2^53) (uniform = (mix >>> 11) · 2^-53, exact)
+    float[] pr = new float[cols];
+    long[] limit = new long[cols];
+    for (int r = 0; r < cols; r++) {
+      double p = cols == 1 ? density : (density - eps) + 2 * eps * r / (cols - 1);
+      pr[r] = (float) p;
+      limit[r] = (long) Math.ceil(p * 0x1.0p53);
+    }
     forRows(v.length, cols, (scratch, off) -> {
       int[] order = ascendingByMagnitude(v, off, cols, scratch);
       for (int r = 0; r < cols; r++) {
-        double p = cols == 1 ? density : (density - eps) + 2 * eps * r / (cols - 1);
         int idx = off + order[r];
-        prob[idx] = (float) p;
-        mask[idx] = SeededMasks.uniform(seed, idx) < p ? 1f : 0f;
+        prob[idx] = pr[r];
+        mask[idx] = (int) (((SeededMasks.mix(seed, idx) >>> 11) - limit[r]) >>> 63);
       }
     });
     return new float[][] {mask, prob};
