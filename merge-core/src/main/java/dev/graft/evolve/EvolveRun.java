@@ -141,7 +141,7 @@ public final class EvolveRun {
     List<Recipe.InputModel> ms = r.models().stream().map(m -> new Recipe.InputModel(abs.apply(m.model()), m.parameters())).toList();
     ModelRef base = r.baseModel() == null ? null : abs.apply(r.baseModel());
     return new Recipe(r.name(), r.mergeMethod(), base, ms, List.of(), r.parameters(), r.dtype(), r.outDtype(), r.tokenizerSource(),
-        r.chatTemplate(), r.align(), r.source(), r.tokens());
+        r.chatTemplate(), r.align(), r.source(), r.tokens(), r.padToMultipleOf());
   }
 
   private static SearchSpace modelSpace(EvolveSpec spec, TaskSet tasks, Device device) {

@@ -369,7 +369,7 @@ public final class Planner {
           String at = r.source().has("tokenizer_source") ? "tokenizer_source" : "tokenizer.source"; // or the tokenizer: block
           int before = problems.size();
           try {
-            union = UnionVocab.build(order, Planner::embeddingRows, r.tokens(), (path, message) -> problem(path, message, ""));
+            union = UnionVocab.build(order, Planner::embeddingRows, r.tokens(), r.padToMultipleOf(), (path, message) -> problem(path, message, ""));
           } catch (dev.graft.InvalidInputException e) {
             problem(at, e.getMessage(), "tokenizer_source: union matches rows by token text; use 'base' or a model to match by id");
             return;
@@ -388,6 +388,11 @@ public final class Planner {
               : "tokenizer_source '" + tokSource + "' is not one of the recipe's models", "Use 'base' or the name of one of the models");
           return;
         }
+      }
+      if (r.padToMultipleOf() > 0 && !"union".equals(tokSource)) {
+        problem("tokenizer.pad_to_multiple_of", "padding the vocabulary needs tokenizer source 'union' (Graft builds the output's rows by token only there)",
+            "Use 'tokenizer: {source: union, pad_to_multiple_of: N}' (union is the default of a tokenizer: block)");
+        return;
       }
       if (!r.tokens().isEmpty() && !"union".equals(tokSource)) {
         problem("tokenizer.tokens", "per-token embedding sources need tokenizer source 'union' (Graft matches rows by token only there)",

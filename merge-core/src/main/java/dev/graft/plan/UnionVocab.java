@@ -28,7 +28,7 @@ import java.util.Map;
  * @param referenceSize how many output ids the reference's own tokenizer covers (the rest are added tokens)
  * @param special per output id, whether the token is special (for the added ones)
  * @param rowCount the output's embedding rows: the union's size, or the reference's row count when it is larger
- *     (padding rows past its tokenizer, kept from the reference)
+ *     (padding rows past its tokenizer, kept from the reference), rounded up to {@code pad_to_multiple_of} (zero rows)
  * @param overrides per output id, the {@code tokenizer.tokens} source of its row
  */
 public record UnionVocab(List<String> tokens, Map<String, int[]> rows, int referenceSize, boolean[] special, int rowCount,
@@ -88,7 +88,7 @@ public record UnionVocab(List<String> tokens, Map<String, int[]> rows, int refer
    * recipe path, the message) and is left out; any other problem is thrown.
    */
   static UnionVocab build(List<ModelView> models, java.util.function.ToIntFunction<ModelView> rowsOf,
-      Map<String, dev.graft.recipe.Recipe.TokenSource> sources, java.util.function.BiConsumer<String, String> tokenProblem) {
+      Map<String, dev.graft.recipe.Recipe.TokenSource> sources, int padToMultipleOf, java.util.function.BiConsumer<String, String> tokenProblem) {
     List<Read> reads = new ArrayList<>();
     for (ModelView v : models) {
       Path f = tokenizerFile(v);
@@ -129,14 +129,17 @@ public record UnionVocab(List<String> tokens, Map<String, int[]> rows, int refer
       }
     }
     int rowCount = Math.max(tokens.size(), rowsOf.applyAsInt(models.get(0)));
+    if (padToMultipleOf > 1 && rowCount % padToMultipleOf != 0) {
+      rowCount = (rowCount / padToMultipleOf + 1) * padToMultipleOf; // rows no model has: zeros (as mergekit pads)
+    }
     Map<String, int[]> rows = new LinkedHashMap<>();
     for (int m = 0; m < models.size(); m++) {
       int[] map = new int[rowCount];
       java.util.Arrays.fill(map, -1);
       int have = rowsOf.applyAsInt(models.get(m));
       if (m == 0) {
-        for (int u = tokens.size(); u < rowCount; u++) {
-          map[u] = u; // the reference's padding rows
+        for (int u = tokens.size(); u < Math.min(rowCount, have); u++) {
+          map[u] = u; // the reference's padding rows (those pad_to_multiple_of adds: no model's)
         }
       }
       for (Map.Entry<String, Integer> e : reads.get(m).ids().entrySet()) {

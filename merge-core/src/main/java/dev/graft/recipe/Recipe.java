@@ -24,6 +24,9 @@ import java.util.Objects;
  * @param tokenizerSource {@code tokenizer_source} (or {@code tokenizer.source}): {@code base}, a model, or null
  * @param chatTemplate {@code chat_template}, or null
  * @param source file and positions for messages (not part of equality)
+ * @param tokens {@code tokenizer.tokens}: per-token embedding sources
+ * @param padToMultipleOf {@code tokenizer.pad_to_multiple_of}: the output's embedding rows rounded up to a multiple of
+ *     it (zero rows added), or 0
  */
 public record Recipe(
     String name,
@@ -38,7 +41,8 @@ public record Recipe(
     String chatTemplate,
     Align align,
     SourceInfo source,
-    Map<String, TokenSource> tokens) {
+    Map<String, TokenSource> tokens,
+    int padToMultipleOf) {
 
   /**
    * {@code tokenizer.tokens.<token>}: where a token's embedding row comes from, as in mergekit.
@@ -55,7 +59,7 @@ public record Recipe(
   /** A recipe without per-token embedding sources. */
   public Recipe(String name, String mergeMethod, ModelRef baseModel, List<InputModel> models, List<Slice> slices, Map<String, ParamValue> parameters,
       String dtype, String outDtype, String tokenizerSource, String chatTemplate, Align align, SourceInfo source) {
-    this(name, mergeMethod, baseModel, models, slices, parameters, dtype, outDtype, tokenizerSource, chatTemplate, align, source, Map.of());
+    this(name, mergeMethod, baseModel, models, slices, parameters, dtype, outDtype, tokenizerSource, chatTemplate, align, source, Map.of(), 0);
   }
 
   public Recipe {
@@ -152,15 +156,15 @@ public record Recipe(
   }
 
   public Recipe withSlices(List<Slice> newSlices) {
-    return new Recipe(name, mergeMethod, baseModel, List.of(), newSlices, parameters, dtype, outDtype, tokenizerSource, chatTemplate, align, source, tokens);
+    return new Recipe(name, mergeMethod, baseModel, List.of(), newSlices, parameters, dtype, outDtype, tokenizerSource, chatTemplate, align, source, tokens, padToMultipleOf);
   }
 
   public Recipe withParameters(Map<String, ParamValue> p) {
-    return new Recipe(name, mergeMethod, baseModel, models, slices, p, dtype, outDtype, tokenizerSource, chatTemplate, align, source, tokens);
+    return new Recipe(name, mergeMethod, baseModel, models, slices, p, dtype, outDtype, tokenizerSource, chatTemplate, align, source, tokens, padToMultipleOf);
   }
 
   public Recipe withModels(List<InputModel> m) {
-    return new Recipe(name, mergeMethod, baseModel, m, List.of(), parameters, dtype, outDtype, tokenizerSource, chatTemplate, align, source, tokens);
+    return new Recipe(name, mergeMethod, baseModel, m, List.of(), parameters, dtype, outDtype, tokenizerSource, chatTemplate, align, source, tokens, padToMultipleOf);
   }
 
   static Map<String, ParamValue> ordered(Map<String, ParamValue> m) {

@@ -125,6 +125,7 @@ public final class RecipeReader {
     String outDtype = string(top.get("out_dtype"), "out_dtype");
     String tokSource = string(top.get("tokenizer_source"), "tokenizer_source");
     Map<String, Recipe.TokenSource> tokens = Map.of();
+    int pad = 0;
     if (top.containsKey("tokenizer")) {
       if (top.containsKey("tokenizer_source")) {
         add(top.get("tokenizer"), "tokenizer", "'tokenizer' and 'tokenizer_source' are mutually exclusive", "Keep one of them");
@@ -133,8 +134,17 @@ public final class RecipeReader {
       if (tok != null) {
         tokSource = tok.containsKey("source") ? string(tok.get("source"), "tokenizer.source") : "union"; // mergekit's default in a tokenizer: block
         if (tok.containsKey("pad_to_multiple_of")) {
-          add(tok.get("pad_to_multiple_of"), "tokenizer.pad_to_multiple_of", "'tokenizer.pad_to_multiple_of' is not supported yet",
-              "Remove it; the output keeps the union's size (or the reference's row count when larger)");
+          Node n = tok.get("pad_to_multiple_of");
+          String v = n instanceof ScalarNode sn ? sn.getValue() : "";
+          try {
+            pad = Integer.parseInt(v);
+          } catch (NumberFormatException e) {
+            pad = 0;
+          }
+          if (pad < 1) {
+            add(n, "tokenizer.pad_to_multiple_of", "pad_to_multiple_of must be a positive integer, found '" + v + "'",
+                "Write e.g. 'pad_to_multiple_of: 64': the output's embedding rows are rounded up to a multiple of it");
+          }
         }
         if (tok.containsKey("tokens")) {
           tokens = tokenSources(tok.get("tokens"));
@@ -174,7 +184,7 @@ public final class RecipeReader {
     if (problems.size() > before || method == null) {
       return null;
     }
-    return new Recipe(name, method, base, models, slices, params, dtype, outDtype, tokSource, chat, align, new SourceInfo(file, locations), tokens);
+    return new Recipe(name, method, base, models, slices, params, dtype, outDtype, tokSource, chat, align, new SourceInfo(file, locations), tokens, pad);
   }
 
   private List<Recipe.InputModel> models(Node n) {

@@ -79,9 +79,9 @@ public final class RecipeWriter {
     }
     put(m, "dtype", r.dtype());
     put(m, "out_dtype", r.outDtype());
-    if (r.tokens().isEmpty()) {
+    if (r.tokens().isEmpty() && r.padToMultipleOf() == 0) {
       put(m, "tokenizer_source", r.tokenizerSource());
-    } else { // per-token sources exist only in the tokenizer: block
+    } else { // per-token sources and padding exist only in the tokenizer: block
       Map<String, Object> tk = new LinkedHashMap<>();
       put(tk, "source", r.tokenizerSource());
       Map<String, Object> ts = new LinkedHashMap<>();
@@ -104,7 +104,12 @@ public final class RecipeWriter {
         }
         ts.put(token, e);
       });
-      tk.put("tokens", ts);
+      if (!ts.isEmpty()) {
+        tk.put("tokens", ts);
+      }
+      if (r.padToMultipleOf() > 0) {
+        tk.put("pad_to_multiple_of", r.padToMultipleOf());
+      }
       m.put("tokenizer", tk);
     }
     put(m, "chat_template", r.chatTemplate());

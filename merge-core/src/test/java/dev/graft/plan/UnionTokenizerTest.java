@@ -141,6 +141,37 @@ class UnionTokenizerTest {
   }
 
   @Test
+  void padToMultipleOfAddsZeroRowsAndTheConfigFollows() throws IOException {
+    String yaml = MERGE + "tokenizer: {source: union, pad_to_multiple_of: 64}\ndtype: float32\n";
+    MergeFixtures.merge(yaml, work, work.resolve("padded"), "reference", 1);
+    MergeFixtures.merge(MERGE + "tokenizer_source: union\ndtype: float32\n", work, work.resolve("unpadded"), "reference", 1);
+    int rows = Math.max(baseTokens() + 3, VOCAB);
+    int padded = (rows + 63) / 64 * 64;
+    assertThat(padded).isGreaterThan(rows);
+    assertThat(JSON.readTree(work.resolve("padded/config.json").toFile()).get("vocab_size").asInt()).isEqualTo(padded);
+    assertThat(UnionVocab.read(work.resolve("padded/tokenizer.json")).ids()).isEqualTo(UnionVocab.read(work.resolve("unpadded/tokenizer.json")).ids());
+    try (Checkpoint p = Checkpoint.open(work.resolve("padded")); Checkpoint u = Checkpoint.open(work.resolve("unpadded"))) {
+      for (String n : List.of("model.embed_tokens.weight", "lm_head.weight")) {
+        assertThat(p.info(n).shape()).isEqualTo(Shape.of(padded, HIDDEN));
+        float[] pv = p.readFloats(n);
+        assertThat(java.util.Arrays.copyOf(pv, rows * HIDDEN)).as(n + ": the rows before the padding").containsExactly(u.readFloats(n));
+        for (int i = rows * HIDDEN; i < pv.length; i++) {
+          assertThat(pv[i]).as(n + " padding").isZero();
+        }
+      }
+      for (String n : p.tensors().keySet()) {
+        if (!n.equals("model.embed_tokens.weight") && !n.equals("lm_head.weight")) {
+          assertThat(p.readFloats(n)).as(n).containsExactly(u.readFloats(n));
+        }
+      }
+    }
+    String byId = "merge_method: linear\nbase_model: family/base\nmodels: [x, y]\ntokenizer: {source: base, pad_to_multiple_of: 8}\n";
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> MergeRunner.prepare(dev.graft.recipe.RecipeReader.parse(byId, "pad.yml"),
+        MergeFixtures.resolver(work), dev.graft.op.Operators.builtIn())).hasMessageContaining("pad.yml:4")
+        .hasMessageContaining("padding the vocabulary needs tokenizer source 'union'");
+  }
+
+  @Test
   void perTokenSourcesAsInMergekit() throws IOException {
     String yaml = MERGE + """
         tokenizer:

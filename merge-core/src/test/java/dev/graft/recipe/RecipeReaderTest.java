@@ -158,8 +158,13 @@ class RecipeReaderTest {
     assertThatThrownBy(() -> RecipeReader.parse("merge_method: linear\nmodels: [a]\nslices: []\n", "b.yml")).hasMessageContaining("either 'models' or 'slices'");
     assertThatThrownBy(() -> RecipeReader.parse("merge_method: passthrough\nslices:\n  - sources:\n      - {model: a, layer_range: [4, 2]}\n", "r.yml"))
         .hasMessageContaining("r.yml:4:33").hasMessageContaining("end 2 is before start 4");
-    assertThatThrownBy(() -> RecipeReader.parse("merge_method: linear\nmodels: [a]\ntokenizer: {source: union, pad_to_multiple_of: 64}\ntokenizer_source: base\n", "t.yml"))
-        .hasMessageContaining("mutually exclusive").hasMessageContaining("'tokenizer.pad_to_multiple_of' is not supported yet");
+    assertThatThrownBy(() -> RecipeReader.parse("merge_method: linear\nmodels: [a]\ntokenizer: {source: union, pad_to_multiple_of: 0}\ntokenizer_source: base\n", "t.yml"))
+        .hasMessageContaining("mutually exclusive").hasMessageContaining("t.yml:3:48").hasMessageContaining("pad_to_multiple_of must be a positive integer, found '0'");
+    Recipe padded = RecipeReader.parse("merge_method: linear\nmodels: [a]\ntokenizer: {pad_to_multiple_of: 64}\n", "p.yml").get(0);
+    assertThat(padded.padToMultipleOf()).isEqualTo(64);
+    assertThat(padded.tokenizerSource()).isEqualTo("union");
+    assertThat(RecipeWriter.write(padded)).contains("pad_to_multiple_of: 64");
+    assertThat(RecipeReader.parse(RecipeWriter.write(padded), "again.yml").get(0).padToMultipleOf()).isEqualTo(64);
     assertThat(RecipeReader.parse("merge_method: linear\nmodels: [a, b]\n", "p.yml").get(0).models()).hasSize(2);
     assertThat(Map.of()).isEmpty();
   }
