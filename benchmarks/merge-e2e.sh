@@ -24,7 +24,7 @@ for r in $(seq "$runs"); do
   mkdir -p "$out/cat-out"
   c=$(t sh -c "cat '$fam'/base/*.safetensors '$fam'/ft-2/*.safetensors '$fam'/ft-3/*.safetensors >/dev/null; cat '$fam'/ft-1/*.safetensors >'$out/cat-out/model.bin'")
   sync
-  m=$(t /usr/bin/time -f "%M" -o "$out/rss" "$here/graft" merge "$out/ties.yml" -o "$out/merged" -q)
+  m=$(t /usr/bin/time -f "%M" -o "$out/rss" "$here/graft" merge "$out/ties.yml" -o "$out/merged" -q >/dev/null)
   sync   # neither timing includes writeback
   printf 'run %s: cat %s s, graft merge %s s, ratio %s, merge peak RSS %s MB\n' "$r" "$c" "$m" \
     "$(awk -v a="$m" -v b="$c" 'BEGIN { printf "%.2f", a / b }')" "$(( $(cat "$out/rss") / 1024 ))"
