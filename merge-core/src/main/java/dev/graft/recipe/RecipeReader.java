@@ -134,17 +134,8 @@ public final class RecipeReader {
       if (tok != null) {
         tokSource = tok.containsKey("source") ? string(tok.get("source"), "tokenizer.source") : "union"; // mergekit's default in a tokenizer: block
         if (tok.containsKey("pad_to_multiple_of")) {
-          Node n = tok.get("pad_to_multiple_of");
-          String v = n instanceof ScalarNode sn ? sn.getValue() : "";
-          try {
-            pad = Integer.parseInt(v);
-          } catch (NumberFormatException e) {
-            pad = 0;
-          }
-          if (pad < 1) {
-            add(n, "tokenizer.pad_to_multiple_of", "pad_to_multiple_of must be a positive integer, found '" + v + "'",
-                "Write e.g. 'pad_to_multiple_of: 64': the output's embedding rows are rounded up to a multiple of it");
-          }
+          pad = positiveInt(tok.get("pad_to_multiple_of"), "tokenizer.pad_to_multiple_of",
+              "Write e.g. 'pad_to_multiple_of: 64': the output's embedding rows are rounded up to a multiple of it");
         }
         if (tok.containsKey("tokens")) {
           tokens = tokenSources(tok.get("tokens"));
@@ -167,16 +158,7 @@ public final class RecipeReader {
         String spec = a.containsKey("spec") ? string(a.get("spec"), "align.spec") : "auto";
         int sweeps = 100;
         if (a.containsKey("max_sweeps")) {
-          Node n = a.get("max_sweeps");
-          String v = n instanceof ScalarNode sn ? sn.getValue() : "";
-          try {
-            sweeps = Integer.parseInt(v);
-          } catch (NumberFormatException e) {
-            sweeps = 0;
-          }
-          if (sweeps < 1) {
-            add(n, "align.max_sweeps", "max_sweeps must be a positive integer, found '" + v + "'", "");
-          }
+          sweeps = positiveInt(a.get("max_sweeps"), "align.max_sweeps", "");
         }
         align = new Recipe.Align(m, ref, spec, sweeps);
       }
@@ -486,6 +468,22 @@ public final class RecipeReader {
       return null;
     }
     return s.getValue();
+  }
+
+  /** A positive integer at {@code path}, or 0 after reporting what was found there. */
+  private int positiveInt(Node n, String path, String fix) {
+    String v = n instanceof ScalarNode sn ? sn.getValue() : "";
+    int x;
+    try {
+      x = Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      x = 0;
+    }
+    if (x < 1) {
+      add(n, path, path.substring(path.lastIndexOf('.') + 1) + " must be a positive integer, found '" + v + "'", fix);
+      return 0;
+    }
+    return x;
   }
 
   private String string(Node n, String path) {
