@@ -178,12 +178,30 @@ class ClusterEvolutionTest {
 
   private static ObjectNode describe(Genome g) {
     ObjectNode n = JSON.createObjectNode();
-    n.put("x0", ((Genome.Genes) g).values()[0]);
+    if (g instanceof Genome.Genes x) {
+      n.put("x0", x.values()[0]);
+    }
     return n;
   }
 
-  private static Evolution.Outcome sphere(Path out, long evaluations, Evolution.Listener listener, java.util.function.Supplier<dev.graft.evolve.BatchEvaluator> batch) {
-    return new Evolution(cma(), null, ClusterEvolutionTest::describe, new Evolution.Settings(11, evaluations, 0, 2, 0), listener, batch)
+  /** A GA over 50 weights whose children travel as lineages (the breeder SphereSource's executors rebuild them with). */
+  private static dev.graft.evolve.Optimizer ga() {
+    java.util.List<Genome> seeds = new java.util.ArrayList<>();
+    java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+    for (int i = 0; i < 8; i++) {
+      float[] w = new float[50];
+      for (int k = 0; k < w.length; k++) {
+        w[k] = (float) r.nextGaussian();
+      }
+      seeds.add(new Genome.Flat(w));
+    }
+    return new dev.graft.evolve.GeneticAlgorithm(new dev.graft.evolve.GeneticAlgorithm.Options(8, 3, 0.9, 1), seeds, null,
+        new dev.graft.evolve.SlerpCrossover(true, null), new dev.graft.evolve.Mutation(0.01, 1, null));
+  }
+
+  private static Evolution.Outcome sphere(java.util.function.Supplier<dev.graft.evolve.Optimizer> optimizer, Path out, long evaluations,
+      Evolution.Listener listener, java.util.function.Supplier<dev.graft.evolve.BatchEvaluator> batch) {
+    return new Evolution(optimizer.get(), null, ClusterEvolutionTest::describe, new Evolution.Settings(11, evaluations, 0, 2, 0), listener, batch)
         .run(out, false);
   }
 
@@ -193,8 +211,31 @@ class ClusterEvolutionTest {
 
   @Test
   void anExecutorKilledInTheMiddleOfAGenerationCostsNothing() throws Exception {
+    SparkBatchEvaluator batch = killedMidGeneration("sphere", ClusterEvolutionTest::cma);
+    assertThat(record(tmp.resolve("sphere-cluster"))).hasSize(40); // five generations of CMA-ES's 8
+    long driver = ProcessHandle.current().pid();
+    Set<Long> pids = new HashSet<>();
+    batch.executors().values().forEach(x -> {
+      pids.add(x.pid());
+      assertThat(x.loads()).as("each executor loads the run once").isEqualTo(1);
+    });
+    assertThat(pids).doesNotContain(driver).hasSizeGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void childrenSentAsLineagesSurviveAKilledExecutor() throws Exception {
+    SparkBatchEvaluator batch = killedMidGeneration("lineage", ClusterEvolutionTest::ga);
+    assertThat(batch.traffic().lineages()).as("children sent as lineages").isPositive();
+    assertThat(batch.traffic().broadcasts()).isPositive();
+  }
+
+  /**
+   * Runs {@code optimizer} on the standalone cluster for up to 40 evaluations, killing (SIGKILL) the executor of the
+   * first task that starts after generation 1, and checks that the record is the local run's, every candidate once.
+   */
+  private SparkBatchEvaluator killedMidGeneration(String name, java.util.function.Supplier<dev.graft.evolve.Optimizer> optimizer) throws Exception {
     SphereSource src = new SphereSource(120, Double.NaN);
-    sphere(tmp.resolve("sphere-local"), 40, null, local(src));
+    Evolution.Outcome here = sphere(optimizer, tmp.resolve(name + "-local"), 40, null, local(src));
 
     JavaSparkContext sc = new JavaSparkContext(SparkEvaluation.conf(new ClusterEvaluation.Cluster(cluster.master, conf(4)), "kill test"));
     SparkBatchEvaluator batch = new SparkBatchEvaluator(sc, src, true);
@@ -224,19 +265,13 @@ class ClusterEvolutionTest {
         }
       }
     };
-    Evolution.Outcome o = sphere(tmp.resolve("sphere-cluster"), 40, arm, () -> batch);
+    Evolution.Outcome o = sphere(optimizer, tmp.resolve(name + "-cluster"), 40, arm, () -> batch);
 
     assertThat(killed.get()).as("an executor was killed while it ran a task").isPositive();
     assertThat(removed.get()).isGreaterThanOrEqualTo(1);
-    assertThat(record(tmp.resolve("sphere-cluster"))).hasSize(40).isEqualTo(record(tmp.resolve("sphere-local")));
-    assertThat(o.evaluations()).isEqualTo(40);
-    long driver = ProcessHandle.current().pid();
-    Set<Long> pids = new HashSet<>();
-    batch.executors().values().forEach(x -> {
-      pids.add(x.pid());
-      assertThat(x.loads()).as("each executor loads the run once").isEqualTo(1);
-    });
-    assertThat(pids).doesNotContain(driver).hasSizeGreaterThanOrEqualTo(2);
+    assertThat(record(tmp.resolve(name + "-cluster"))).hasSizeGreaterThan(30).isEqualTo(record(tmp.resolve(name + "-local")));
+    assertThat(o.evaluations()).isEqualTo(here.evaluations());
+    return batch;
   }
 
   @Test
@@ -257,13 +292,13 @@ class ClusterEvolutionTest {
   @Test
   void aCandidateThatKillsEveryExecutorScoringItIsRecordedAsFailedAndTheRunGoesOn() throws Exception {
     Path ref = tmp.resolve("poison-local");
-    sphere(ref, 16, null, local(new SphereSource(0, Double.NaN)));
+    sphere(ClusterEvolutionTest::cma, ref, 16, null, local(new SphereSource(0, Double.NaN)));
     JsonNode third = JSON.readTree(Files.readAllLines(ref.resolve("evaluations.jsonl")).stream()
         .filter(l -> l.contains("\"id\":3,")).findFirst().orElseThrow());
     double poison = third.get("x0").asDouble();
 
     JavaSparkContext sc = new JavaSparkContext(SparkEvaluation.conf(new ClusterEvaluation.Cluster(cluster.master, conf(2)), "poison test"));
-    Evolution.Outcome o = sphere(tmp.resolve("poison-cluster"), 16, null, () -> new SparkBatchEvaluator(sc, new SphereSource(0, poison), true));
+    Evolution.Outcome o = sphere(ClusterEvolutionTest::cma, tmp.resolve("poison-cluster"), 16, null, () -> new SparkBatchEvaluator(sc, new SphereSource(0, poison), true));
 
     Map<Long, String> got = record(tmp.resolve("poison-cluster"));
     Map<Long, String> want = record(ref);
