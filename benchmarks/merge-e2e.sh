@@ -17,14 +17,14 @@ if [ ! -f "$fam/ft-3/config.json" ]; then
 fi
 sed 's#family/#'"$fam"'/#' "$here/recipes/ties.yml" >"$out/ties.yml"
 du -sh "$fam"/* | sed 's/^/input /'
-t() { local s e; s=$(date +%s.%N); "$@"; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", e - s }'; }
+t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { printf "%.2f", e - s }'; }
 cat "$fam"/*/*.safetensors >/dev/null   # page cache warm
 for r in $(seq "$runs"); do
   rm -rf "$out/cat-out" "$out/merged"
   mkdir -p "$out/cat-out"
   c=$(t sh -c "cat '$fam'/base/*.safetensors '$fam'/ft-2/*.safetensors '$fam'/ft-3/*.safetensors >/dev/null; cat '$fam'/ft-1/*.safetensors >'$out/cat-out/model.bin'")
   sync
-  m=$(t /usr/bin/time -f "%M" -o "$out/rss" "$here/graft" merge "$out/ties.yml" -o "$out/merged" -q >/dev/null)
+  m=$(t /usr/bin/time -f "%M" -o "$out/rss" "$here/graft" merge "$out/ties.yml" -o "$out/merged" -q)
   sync   # neither timing includes writeback
   printf 'run %s: cat %s s, graft merge %s s, ratio %s, merge peak RSS %s MB\n' "$r" "$c" "$m" \
     "$(awk -v a="$m" -v b="$c" 'BEGIN { printf "%.2f", a / b }')" "$(( $(cat "$out/rss") / 1024 ))"
