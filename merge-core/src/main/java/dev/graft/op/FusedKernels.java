@@ -281,9 +281,9 @@ final class FusedKernels {
         }
         if (drawn != null && m instanceof Mask.Bernoulli r) {
           long seed = r.seed();
-          long limit = (long) Math.ceil(r.p() * 0x1.0p53);
+          long limit = SeededMasks.limit(r.p());
           for (int e = c0; e < c0 + len; e++) {
-            float keep = (int) (((SeededMasks.mix(seed, e) >>> 11) - limit) >>> 63);
+            float keep = SeededMasks.keep(seed, e, limit);
             drawn[e] = keep;
             s1 += Math.abs((x[e] - b[e]) * keep); // as values() computes it: the 0/1 int converted, then multiplied
           }
@@ -297,10 +297,7 @@ final class FusedKernels {
       before[bl] = s0;
       after[bl] = s1;
     });
-    if (blocks == 1) {
-      return new double[] {before[0], after[0]};
-    }
-    double s0 = 0;
+    double s0 = 0; // from +0: the same bits as one block's sum alone (these sums are never -0)
     double s1 = 0;
     for (int bl = 0; bl < blocks; bl++) {
       s0 += before[bl];
@@ -477,12 +474,11 @@ final class FusedKernels {
       case Mask.Top t -> inSet(x, b, c0, len, t.top(), null, v);
       case Mask.Band band -> inSet(x, b, c0, len, band.upper(), band.lower(), v);
       case Mask.Bernoulli r -> {
-        // uniform(seed, e) < p, with uniform = (mix >>> 11) · 2^-53, is the integer test (mix >>> 11) < ceil(p · 2^53)
         long seed = r.seed();
-        long limit = (long) Math.ceil(r.p() * 0x1.0p53);
+        long limit = SeededMasks.limit(r.p()); // uniform(seed, e) < p as an integer test
         for (int j = 0; j < len; j++) {
           int e = c0 + j;
-          v[j] = (x[e] - b[e]) * (int) (((SeededMasks.mix(seed, e) >>> 11) - limit) >>> 63);
+          v[j] = (x[e] - b[e]) * SeededMasks.keep(seed, e, limit);
         }
       }
       case Mask.Array a -> {

@@ -85,21 +85,20 @@ final class HostMasks {
   static float[][] della(float[] v, int cols, double density, double eps, long seed) {
     float[] mask = dev.graft.internal.FloatArrays.take(v.length); // every entry written below
     float[] prob = dev.graft.internal.FloatArrays.take(v.length);
-    // per rank, the same in every row: the keep probability and the integer form of uniform(seed, idx) < p, which is
-    // (mix >>> 11) < ceil(p · 2^53) (uniform = (mix >>> 11) · 2^-53, exact)
+    // per rank, the same in every row: the keep probability and its integer threshold (SeededMasks.limit)
     float[] pr = new float[cols];
     long[] limit = new long[cols];
     for (int r = 0; r < cols; r++) {
       double p = cols == 1 ? density : (density - eps) + 2 * eps * r / (cols - 1);
       pr[r] = (float) p;
-      limit[r] = (long) Math.ceil(p * 0x1.0p53);
+      limit[r] = SeededMasks.limit(p);
     }
     forRows(v.length, cols, (scratch, off) -> {
       int[] order = ascendingByMagnitude(v, off, cols, scratch);
       for (int r = 0; r < cols; r++) {
         int idx = off + order[r];
         prob[idx] = pr[r];
-        mask[idx] = (int) (((SeededMasks.mix(seed, idx) >>> 11) - limit[r]) >>> 63);
+        mask[idx] = SeededMasks.keep(seed, idx, limit[r]);
       }
     });
     return new float[][] {mask, prob};

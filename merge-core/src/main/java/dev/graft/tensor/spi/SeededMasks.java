@@ -17,6 +17,19 @@ public final class SeededMasks {
     return (mix(seed, index) >>> 11) * 0x1.0p-53;
   }
 
+  /**
+   * The integer threshold of a keep probability: {@code uniform(seed, i) < p} exactly when {@link #keep}{@code (seed,
+   * i, limit(p))} is 1, since {@code uniform = (mix >>> 11) · 2^-53} and {@code p · 2^53} is exact.
+   */
+  public static long limit(double p) {
+    return (long) Math.ceil(p * 0x1.0p53);
+  }
+
+  /** 1 when {@code uniform(seed, index) < p} for {@code limit = limit(p)}, else 0: an integer test without a branch. */
+  public static int keep(long seed, long index, long limit) {
+    return (int) (((mix(seed, index) >>> 11) - limit) >>> 63);
+  }
+
   /** A mask with 1 where {@code uniform(seed, i) < p}. */
   public static float[] bernoulli(int n, double p, long seed) {
     if (!(p >= 0 && p <= 1)) {
