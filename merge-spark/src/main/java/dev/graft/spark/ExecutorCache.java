@@ -23,6 +23,17 @@ final class ExecutorCache {
 
   /** An evaluator for {@code source}, opening the source when this process has not yet (or another one before). */
   static synchronized CandidateEvaluator take(EvaluatorSource source) {
+    open(source);
+    if (!idle.isEmpty()) {
+      return idle.pop();
+    }
+    CandidateEvaluator ev = opened.evaluators().get();
+    all.add(ev);
+    return ev;
+  }
+
+  /** Opens {@code source} unless it is the one open (releasing that one first). */
+  private static void open(EvaluatorSource source) {
     String k = source.key();
     if (!k.equals(key)) {
       clear();
@@ -30,12 +41,6 @@ final class ExecutorCache {
       key = k;
       loads++;
     }
-    if (!idle.isEmpty()) {
-      return idle.pop();
-    }
-    CandidateEvaluator ev = opened.evaluators().get();
-    all.add(ev);
-    return ev;
   }
 
   /** Gives back an evaluator {@link #take} returned for {@code source}. */
@@ -54,7 +59,7 @@ final class ExecutorCache {
 
   /** The held-out scorer of the source opened for {@code source} (made on first use, kept with the source). */
   static synchronized dev.graft.evolve.Evolution.HeldOut heldOut(EvaluatorSource source) {
-    give(source, take(source)); // opens the source if needed
+    open(source);
     if (heldOut == null) {
       if (opened.heldOut() == null) {
         throw new IllegalStateException("the source " + key + " has no held-out splits to score");

@@ -308,17 +308,8 @@ public final class SparkBatchEvaluator implements BatchEvaluator {
   public Evolution.HeldOutScore heldOut(Genome genome, Evolution.HeldOut local) {
     sc.setJobDescription("graft: held-out score of the best");
     JavaFutureAction<List<Wire.Held>> job = sc.parallelize(List.of(Wire.Work.of(0, genome)), 1).map(new HeldOutTask(source)).collectAsync();
-    java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
-    Thread.ofVirtual().start(() -> {
-      try {
-        job.get();
-      } catch (Exception e) {
-        // reported by the job.get() below
-      }
-      done.complete(null);
-    });
     try {
-      awaitWithExecutors(done, () -> job.cancel(true));
+      awaitWithExecutors(job, () -> job.cancel(true));
       Evolution.HeldOutScore score = job.get().get(0).score();
       synchronized (this) {
         heldOutScores++;
