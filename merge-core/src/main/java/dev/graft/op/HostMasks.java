@@ -13,7 +13,8 @@ final class HostMasks {
   /**
    * Entries sorted ascending by |v| within a row, ties broken by index: the column order, by a stable least-significant
    * digit radix sort of the magnitudes' bits (11, 11 and 9 bits), linear in the row length. Each entry travels as one
-   * long, its key above its column ({@code key << 32 | column}), so a pass moves one value per entry.
+   * long, its key above its column ({@code key << 32 | column}), so a pass moves one value per entry. The order is
+   * {@code w}'s own array: valid until the next row sorted with {@code w}.
    */
   static int[] ascendingByMagnitude(float[] v, int off, int cols, Radix w) {
     long[] a = w.a;
