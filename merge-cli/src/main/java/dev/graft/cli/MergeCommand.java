@@ -87,7 +87,7 @@ final class MergeCommand implements Callable<Integer> {
     }
     long budget = memory != null ? memory : Runtime.getRuntime().maxMemory() / 4 * 3;
     if (dryRun) {
-      printPlan(o, plans, budget, threads);
+      printPlan(o, plans, budget, threads, Backends.resolve(backend, dev));
       return 0;
     }
     long t0 = System.nanoTime();
@@ -105,7 +105,7 @@ final class MergeCommand implements Callable<Integer> {
     }
   }
 
-  private static void printPlan(PrintWriter o, List<MergePlan> plans, long budget, int threads) {
+  private static void printPlan(PrintWriter o, List<MergePlan> plans, long budget, int threads, String backend) {
     for (int s = 0; s < plans.size(); s++) {
       MergePlan p = plans.get(s);
       o.printf(Locale.ROOT, "stage %d/%d%s: %s, %d tensors, read %s, write %s%n", s + 1, plans.size(),
@@ -115,10 +115,19 @@ final class MergeCommand implements Callable<Integer> {
         o.printf("  model %d: %s%s%n", i, p.models().get(i).label(), p.models().get(i).root() == null ? " (earlier stage)" : " -> " + p.models().get(i).root());
       }
       long peak = 0;
+      int streamed = 0;
       for (TensorTask t : p.tasks()) {
-        peak = Math.max(peak, MergeExecutor.estimate(t));
-        o.printf(Locale.ROOT, "  %s %s %s <- %s%s%n", t.name(), t.shape(), t.outDtype(), t.copy() != null ? "copy of model " + t.copy().model()
-            : describe(t), t.copy() != null ? "" : " " + params(t));
+        boolean stream = MergeExecutor.streams(p, t, backend);
+        if (stream) {
+          streamed++;
+        } else {
+          peak = Math.max(peak, MergeExecutor.estimate(t));
+        }
+        o.printf(Locale.ROOT, "  %s %s %s <- %s%s%s%n", t.name(), t.shape(), t.outDtype(), t.copy() != null ? "copy of model " + t.copy().model()
+            : describe(t), t.copy() != null ? "" : " " + params(t), stream ? " (streamed)" : "");
+      }
+      if (streamed > 0) {
+        o.printf(Locale.ROOT, "  %d of %d tensors merged as streams (read a window at a time, never held whole)%n", streamed, p.tasks().size());
       }
       p.warnings().forEach(w -> o.println("  warning: " + w));
       o.printf(Locale.ROOT, "  peak tensor memory about %s per thread (%d threads, budget %s)%n", ByteSize.format(peak), threads, ByteSize.format(budget));

@@ -56,7 +56,15 @@ final class FusedKernels {
 
   /** {@link #topK(float[], float[], long)} for several k at once, sharing the passes over the data. */
   static TopK[] topK(float[] x, float[] b, long[] ks) {
-    int n = x.length;
+    return topK(Entries.of(x, b), ks);
+  }
+
+  /**
+   * The top-k sets of {@code ks} over {@code src}, whose entries are viewed a window at a time: the same passes (and
+   * the same blocks, so the same result) whether the values are whole arrays or decoded from a checkpoint per window.
+   */
+  static TopK[] topK(Entries src, long[] ks) {
+    int n = src.size();
     TopK[] out = new TopK[ks.length];
     int blocks = Parallel.blocks(n);
     long[] high = null;
@@ -67,7 +75,7 @@ final class FusedKernels {
       } else if (k >= n) {
         out[q] = TopK.ALL;
       } else if (high == null) {
-        high = highHistogram(x, b, n, blocks);
+        high = highHistogram(src, n, blocks);
       }
     }
     if (high == null) {
@@ -97,11 +105,19 @@ final class FusedKernels {
       for (int w = 0; w < wanted.length; w++) {
         hs[w] = histogram(16);
       }
-      for (int i = lo; i < end; i++) {
-        int kk = MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]);
-        int w = slot[kk >>> 16];
-        if (w != 0) {
-          hs[w - 1][kk & 0xFFFF]++;
+      Window win = src.window();
+      for (int c = lo, len; c < end; c += len) {
+        len = Math.min(src.stretch(), end - c);
+        src.view(win, c, len);
+        float[] x = win.x;
+        float[] b = win.b;
+        int to = win.off + len;
+        for (int i = win.off; i < to; i++) {
+          int kk = MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]);
+          int w = slot[kk >>> 16];
+          if (w != 0) {
+            hs[w - 1][kk & 0xFFFF]++;
+          }
         }
       }
     });
@@ -127,7 +143,7 @@ final class FusedKernels {
         need[0] -= perBlock[bl][w][l];
         bl--;
       }
-      out[q] = new TopK(key, MagnitudeRank.lastTies(x, b, Parallel.blockStart(n, blocks, bl), Parallel.blockStart(n, blocks, bl + 1), key, need));
+      out[q] = new TopK(key, lastTies(src, Parallel.blockStart(n, blocks, bl), Parallel.blockStart(n, blocks, bl + 1), key, need));
     }
     for (int[][] hs : perBlock) {
       for (int[] h : hs) {
@@ -136,6 +152,115 @@ final class FusedKernels {
     }
     return out;
   }
+
+  /**
+   * The position of the {@code need}-th entry with magnitude key {@code key} counted from {@code hi} down, within
+   * [lo, hi) ({@code hi} when there are fewer), read one window at a time from the end.
+   */
+  private static int lastTies(Entries src, int lo, int hi, int key, long[] need) {
+    Window win = src.window();
+    int from = hi;
+    for (int end = hi; end > lo && need[0] > 0; ) {
+      int len = Math.min(src.stretch(), end - lo);
+      src.view(win, end - len, len);
+      int i = MagnitudeRank.lastTies(win.x, win.b, win.off, win.off + len, key, need);
+      if (i < win.off + len) {
+        from = i - win.off + end - len;
+      }
+      end -= len;
+    }
+    return from;
+  }
+
+  /**
+   * One model's entries, {@code x - b} when it has a base, over positions [0, size()), seen through windows of at most
+   * {@link #stretch()} entries: whole arrays are viewed in place; a tensor read from a checkpoint is decoded into the
+   * window's own buffers.
+   */
+  abstract static class Entries {
+    /** Number of entries. */
+    abstract int size();
+
+    /** Most entries one window shows. */
+    abstract int stretch();
+
+    /** A window for one thread. */
+    abstract Window window();
+
+    /** Points {@code w} at entries [from, from + len) ({@code len <= stretch()}). */
+    abstract void view(Window w, int from, int len);
+
+    /** Whole arrays, viewed in place. */
+    static Entries of(float[] x, float[] b) {
+      return new Entries() {
+        @Override
+        int size() {
+          return x.length;
+        }
+
+        @Override
+        int stretch() {
+          return Integer.MAX_VALUE;
+        }
+
+        @Override
+        Window window() {
+          Window w = new Window();
+          w.x = x;
+          w.b = b;
+          return w;
+        }
+
+        @Override
+        void view(Window w, int from, int len) {
+          w.off = from;
+        }
+      };
+    }
+
+    /** Model {@code model} (minus the base when {@code withBase}) of a streamed tensor, decoded per window. */
+    static Entries of(StreamedInputs in, int model, boolean withBase) {
+      int n = Math.toIntExact(in.shape().numel());
+      return new Entries() {
+        @Override
+        int size() {
+          return n;
+        }
+
+        @Override
+        int stretch() {
+          return STREAM_CHUNK;
+        }
+
+        @Override
+        Window window() {
+          Window w = new Window();
+          w.x = new float[STREAM_CHUNK];
+          w.b = withBase ? new float[STREAM_CHUNK] : null;
+          return w;
+        }
+
+        @Override
+        void view(Window w, int from, int len) {
+          in.source().read(model, from, len, w.x);
+          if (withBase) {
+            in.source().read(StreamedInputs.BASE, from, len, w.b);
+          }
+          w.off = 0;
+        }
+      };
+    }
+  }
+
+  /** Entries of one view: position {@code p} of the viewed range [from, from + len) is {@code x[off + p - from]}. */
+  static final class Window {
+    float[] x;
+    float[] b;
+    int off;
+  }
+
+  /** Entries per window when a tensor is streamed from its checkpoint: a few windows per thread stay in cache. */
+  static final int STREAM_CHUNK = 1 << 15;
 
   /**
    * Histograms of 2^15 and 2^16 counters kept for reuse: a top-k takes up to 48 of them per call, and fresh arrays fault
@@ -155,12 +280,20 @@ final class FusedKernels {
     return h;
   }
 
-  private static long[] highHistogram(float[] x, float[] b, int n, int blocks) {
+  private static long[] highHistogram(Entries src, int n, int blocks) {
     int[][] hi = new int[blocks][];
     Parallel.forBlocks(n, blocks, (bl, lo, end) -> {
       int[] h = hi[bl] = histogram(15);
-      for (int i = lo; i < end; i++) {
-        h[MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]) >>> 16]++;
+      Window win = src.window();
+      for (int c = lo, len; c < end; c += len) {
+        len = Math.min(src.stretch(), end - c);
+        src.view(win, c, len);
+        float[] x = win.x;
+        float[] b = win.b;
+        int to = win.off + len;
+        for (int i = win.off; i < to; i++) {
+          h[MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]) >>> 16]++;
+        }
       }
     });
     long[] sum = merge(hi);
@@ -265,32 +398,45 @@ final class FusedKernels {
    * (when not null), so that the merge reads them instead of drawing every entry's hash a second time.
    */
   static double[] l1(float[] x, float[] b, Mask m, float[] drawn) {
-    int n = x.length;
+    return l1(Entries.of(x, b), m, drawn);
+  }
+
+  /** {@link #l1(float[], float[], Mask, float[])} over entries viewed a window at a time ({@code drawn} by position). */
+  static double[] l1(Entries src, Mask m, float[] drawn) {
+    int n = src.size();
     int blocks = Parallel.blocks(n);
     double[] before = new double[blocks];
     double[] after = new double[blocks];
-    Part unit = new Part(x, 1, m, false, 1, null);
+    Part unit = new Part(null, 1, m, false, 1, null);
     Parallel.forBlocks(n, blocks, (bl, lo, hi) -> {
       float[] v = new float[CHUNK];
+      Window win = src.window();
       double s0 = 0;
       double s1 = 0;
-      for (int c0 = lo; c0 < hi; c0 += CHUNK) {
-        int len = Math.min(CHUNK, hi - c0);
-        for (int e = c0; e < c0 + len; e++) {
-          s0 += Math.abs(x[e] - b[e]);
-        }
-        if (drawn != null && m instanceof Mask.Bernoulli r) {
-          long seed = r.seed();
-          long limit = SeededMasks.limit(r.p());
+      for (int w0 = lo, wl; w0 < hi; w0 += wl) {
+        wl = Math.min(src.stretch(), hi - w0);
+        src.view(win, w0, wl);
+        float[] x = win.x;
+        float[] b = win.b;
+        int shift = w0 - win.off; // position of array index i: i + shift
+        for (int c0 = win.off; c0 < win.off + wl; c0 += CHUNK) {
+          int len = Math.min(CHUNK, win.off + wl - c0);
           for (int e = c0; e < c0 + len; e++) {
-            float keep = SeededMasks.keep(seed, e, limit);
-            drawn[e] = keep;
-            s1 += Math.abs((x[e] - b[e]) * keep); // as values() computes it: the 0/1 int converted, then multiplied
+            s0 += Math.abs(x[e] - b[e]);
           }
-        } else {
-          values(unit, b, c0, len, 1f, v); // (x - b) · mask, then · 1 (exact)
-          for (int j = 0; j < len; j++) {
-            s1 += Math.abs(v[j]);
+          if (drawn != null && m instanceof Mask.Bernoulli r) {
+            long seed = r.seed();
+            long limit = SeededMasks.limit(r.p());
+            for (int e = c0; e < c0 + len; e++) {
+              float keep = SeededMasks.keep(seed, e + shift, limit);
+              drawn[e + shift] = keep;
+              s1 += Math.abs((x[e] - b[e]) * keep); // as values() computes it: the 0/1 int converted, then multiplied
+            }
+          } else {
+            values(unit, x, b, c0, len, shift, 1f, v); // (x - b) · mask, then · 1 (exact)
+            for (int j = 0; j < len; j++) {
+              s1 += Math.abs(v[j]);
+            }
           }
         }
       }
@@ -322,17 +468,73 @@ final class FusedKernels {
    */
   static float[] taskArithmetic(float[] b, List<Part> parts, int consensus, int aggregation, boolean normalize, double weightSum, double lambda) {
     int n = b.length;
-    int m = parts.size();
+    Combination c = new Combination(parts, consensus, aggregation, normalize, weightSum, lambda);
     float[] out = dev.graft.internal.FloatArrays.take(n); // every element written below
-    float[] fw = new float[m];
-    for (int i = 0; i < m; i++) {
-      fw[i] = (float) parts.get(i).weight();
-    }
-    float norm = (float) (1.0 / (Math.abs(weightSum) < 1e-8 ? 1.0 : weightSum));
-    float lam = (float) lambda;
-    boolean scaleByLambda = lambda != 1.0;
-    boolean divide = consensus != 0 && (aggregation == 1 || (aggregation == 0 && normalize));
+    Parallel.forBlocks(n, Parallel.blocks(n), (bl, lo, hi) -> taskArithmetic(c, b, parts, lo, hi, 0, out));
+    return out;
+  }
+
+  /**
+   * {@link #taskArithmetic(float[], List, int, int, boolean, double, double)} over a streamed tensor: each thread
+   * decodes a window of the base and of every model, combines it and hands it to the sink. The parts' own values are
+   * not used (they are null): each thread's windows take their place.
+   */
+  static void taskArithmetic(StreamedInputs in, List<Part> parts, Combination c) {
+    int n = Math.toIntExact(in.shape().numel());
+    int m = parts.size();
     Parallel.forBlocks(n, Parallel.blocks(n), (bl, lo, hi) -> {
+      float[] b = new float[STREAM_CHUNK];
+      float[] out = new float[STREAM_CHUNK];
+      float[][] xs = new float[m][STREAM_CHUNK];
+      List<Part> mine = new java.util.ArrayList<>(m);
+      for (int i = 0; i < m; i++) {
+        Part p = parts.get(i);
+        mine.add(new Part(xs[i], p.weight(), p.mask(), p.rescale(), p.factor(), p.divide()));
+      }
+      for (int c0 = lo, len; c0 < hi; c0 += len) {
+        len = Math.min(STREAM_CHUNK, hi - c0);
+        in.source().read(StreamedInputs.BASE, c0, len, b);
+        for (int i = 0; i < m; i++) {
+          in.source().read(i, c0, len, xs[i]);
+        }
+        taskArithmetic(c, b, mine, 0, len, c0, out);
+        in.sink().put(c0, out, len);
+      }
+    });
+  }
+
+  /** How one tensor's task vectors are combined (see {@link #taskArithmetic(float[], List, int, int, boolean, double, double)}). */
+  record Combination(float[] fw, int consensus, int aggregation, boolean normalize, float norm, float lam, boolean scaleByLambda, boolean divide) {
+    Combination(List<Part> parts, int consensus, int aggregation, boolean normalize, double weightSum, double lambda) {
+      this(weights(parts), consensus, aggregation, normalize, (float) (1.0 / (Math.abs(weightSum) < 1e-8 ? 1.0 : weightSum)), (float) lambda,
+          lambda != 1.0, consensus != 0 && (aggregation == 1 || (aggregation == 0 && normalize)));
+    }
+
+    private static float[] weights(List<Part> parts) {
+      float[] fw = new float[parts.size()];
+      for (int i = 0; i < fw.length; i++) {
+        fw[i] = (float) parts.get(i).weight();
+      }
+      return fw;
+    }
+  }
+
+  /**
+   * {@link #taskArithmetic(float[], List, int, int, boolean, double, double)} for the array indices [lo, hi) of
+   * {@code b} and the parts' arrays, whose positions in the tensor are the indices plus {@code shift}, into the same
+   * indices of {@code out}.
+   */
+  static void taskArithmetic(Combination c, float[] b, List<Part> parts, int lo, int hi, int shift, float[] out) {
+    int m = parts.size();
+    float[] fw = c.fw();
+    int consensus = c.consensus();
+    int aggregation = c.aggregation();
+    boolean normalize = c.normalize();
+    float norm = c.norm();
+    float lam = c.lam();
+    boolean scaleByLambda = c.scaleByLambda();
+    boolean divide = c.divide();
+    {
       float[][] v = new float[m][CHUNK];
       float[] mixed = new float[CHUNK];
       float[] elected = new float[CHUNK];
@@ -340,7 +542,7 @@ final class FusedKernels {
       for (int c0 = lo; c0 < hi; c0 += CHUNK) {
         int len = Math.min(CHUNK, hi - c0);
         for (int i = 0; i < m; i++) {
-          values(parts.get(i), b, c0, len, fw[i], v[i]);
+          values(parts.get(i), parts.get(i).x(), b, c0, len, shift, fw[i], v[i]);
         }
         // Loops over the chunk for one model at a time (simple enough for the JIT to vectorise); the float
         // operations and their order per entry are those of the tensor formulation.
@@ -419,19 +621,23 @@ final class FusedKernels {
           out[c0 + j] = b[c0 + j] + mixed[j];
         }
       }
-    });
-    return out;
+    }
   }
 
   /**
    * {@code v[j] = d} for the entries {@code e = c0 + j} in {@code up} and not in {@code low} (null: an empty set), else
-   * 0, with {@code d = x[e] - b[e]}. Within a stretch that no tie boundary ({@link TopK#from}) cuts, membership is one
-   * comparison of the key with a threshold ({@code key} from the boundary on, {@code key + 1} before it), so the loop is
-   * a few integer operations the JIT vectorises; the stretches are split at the boundaries.
+   * 0, with {@code d = x[e] - b[e]}; the entry at array index {@code e} has position {@code e + shift} in the tensor.
+   * Within a stretch that no tie boundary ({@link TopK#from}) cuts, membership is one comparison of the key with a
+   * threshold ({@code key} from the boundary on, {@code key + 1} before it), so the loop is a few integer operations
+   * the JIT vectorises; the stretches are split at the boundaries.
    */
   static void inSet(float[] x, float[] b, int c0, int len, TopK up, TopK low, float[] v) {
-    int end = c0 + len;
-    for (int s = c0; s < end; ) {
+    inSet(x, b, c0, len, 0, up, low, v);
+  }
+
+  static void inSet(float[] x, float[] b, int c0, int len, int shift, TopK up, TopK low, float[] v) {
+    int end = c0 + len + shift; // positions from here on
+    for (int s = c0 + shift; s < end; ) {
       int e = end;
       if (up.from() > s && up.from() < e) {
         e = up.from();
@@ -441,7 +647,7 @@ final class FusedKernels {
       }
       int tu = threshold(up, s);
       int tl = low == null ? Integer.MAX_VALUE : threshold(low, s);
-      int j0 = s - c0;
+      int j0 = s - shift - c0;
       int n = e - s;
       for (int j = j0; j < j0 + n; j++) {
         float d = x[c0 + j] - b[c0 + j];
@@ -457,9 +663,12 @@ final class FusedKernels {
     return (int) Math.min(pos >= t.from() ? t.key() : t.key() + 1L, Integer.MAX_VALUE);
   }
 
-  /** One model's {@code v} for entries {@code [c0, c0 + len)} into {@code v[0, len)}, by a loop per kind of mask. */
-  private static void values(Part p, float[] b, int c0, int len, float w, float[] v) {
-    float[] x = p.x();
+  /**
+   * One model's {@code v} for the array indices {@code [c0, c0 + len)} of {@code x} (the part's values there) and
+   * {@code b} into {@code v[0, len)}, by a loop per kind of mask; index {@code e} is position {@code e + shift} in the
+   * tensor (for masks and probabilities over the whole tensor).
+   */
+  private static void values(Part p, float[] x, float[] b, int c0, int len, int shift, float w, float[] v) {
     switch (p.mask()) {
       case Mask.All a -> {
         for (int j = 0; j < len; j++) {
@@ -471,21 +680,21 @@ final class FusedKernels {
           v[j] = (x[c0 + j] - b[c0 + j]) * 0f;
         }
       }
-      case Mask.Top t -> inSet(x, b, c0, len, t.top(), null, v);
-      case Mask.Band band -> inSet(x, b, c0, len, band.upper(), band.lower(), v);
+      case Mask.Top t -> inSet(x, b, c0, len, shift, t.top(), null, v);
+      case Mask.Band band -> inSet(x, b, c0, len, shift, band.upper(), band.lower(), v);
       case Mask.Bernoulli r -> {
         long seed = r.seed();
         long limit = SeededMasks.limit(r.p()); // uniform(seed, e) < p as an integer test
         for (int j = 0; j < len; j++) {
           int e = c0 + j;
-          v[j] = (x[e] - b[e]) * SeededMasks.keep(seed, e, limit);
+          v[j] = (x[e] - b[e]) * SeededMasks.keep(seed, e + shift, limit);
         }
       }
       case Mask.Array a -> {
         float[] mk = a.values();
         for (int j = 0; j < len; j++) {
           int e = c0 + j;
-          v[j] = (x[e] - b[e]) * mk[e];
+          v[j] = (x[e] - b[e]) * mk[e + shift];
         }
       }
     }
@@ -498,7 +707,7 @@ final class FusedKernels {
     if (p.divide() != null) {
       float[] pr = p.divide();
       for (int j = 0; j < len; j++) {
-        v[j] = v[j] / pr[c0 + j];
+        v[j] = v[j] / pr[c0 + j + shift];
       }
     }
     for (int j = 0; j < len; j++) {

@@ -180,87 +180,135 @@ public final class TaskArithmetic implements MergeOperator {
     List<FusedKernels.Part> parts = new ArrayList<>();
     List<float[]> temporaries = new ArrayList<>(); // masks and probabilities, back to the pool at the end
     double weightSum = 0;
-    Shape shape = in.base().shape();
-    long numel = shape.numel();
     for (int i = 0; i < x.length; i++) {
       Params p = in.modelParams().get(i);
-      double w = p.number("weight");
-      weightSum += w;
-      FusedKernels.Mask mask = new FusedKernels.Mask.All();
-      float[] probability = null;
-      double d = sparsifier == Sparsifier.NONE ? 1 : p.number("density");
-      if (d < 1 && numel > 0) {
-        switch (sparsifier) {
-          case MAGNITUDE -> {
-            if (g.text("trim_scope").equals("model")) {
-              mask = new FusedKernels.Mask.Top(new FusedKernels.TopK((int) modelTrim(p, in.tensor())[0], (int) modelTrim(p, in.tensor())[1]));
-            } else if (g.text("trim_scope").equals("row") && shape.rank() >= 1) {
-              int cols = cols(shape);
-              int k = Math.max(1, (int) (d * cols));
-              mask = new FusedKernels.Mask.Array(temporary(temporaries, rowBand(x[i], b, cols, c -> new int[] {c - k, 0})));
-            } else {
-              mask = new FusedKernels.Mask.Top(FusedKernels.topK(x[i], b, Math.max(1, (long) (d * numel))));
-            }
-          }
-          case BERNOULLI -> mask = new FusedKernels.Mask.Bernoulli(in.seed(i), d);
-          case OUTLIERS -> {
-            double gamma = p.number("gamma");
-            if (g.text("mask_scope").equals("row") && shape.rank() >= 1) {
-              mask = new FusedKernels.Mask.Array(temporary(temporaries, rowBand(x[i], b, cols(shape), c -> outlierBand(c, d, gamma))));
-            } else {
-              int[] band = outlierBand(numel, d, gamma);
-              long keep = numel - band[0] - band[1];
-              FusedKernels.TopK[] t = keep <= 0 ? null : FusedKernels.topK(x[i], b, new long[] {band[1] + keep, band[1]});
-              mask = keep <= 0 ? new FusedKernels.Mask.Zero() : new FusedKernels.Mask.Band(t[0], t[1]);
-            }
-          }
-          case DELLA -> {
-            double eps = p.number("epsilon");
-            if (d - eps <= 0 || d + eps >= 1) {
-              throw new IllegalArgumentException("tensor " + in.tensor() + ": della needs 0 < density - epsilon and density + epsilon < 1, found density "
-                  + d + ", epsilon " + eps);
-            }
-            float[] delta = delta(x[i], b);
-            float[][] mp = HostMasks.della(delta, cols(shape), d, eps, in.seed(i));
-            dev.graft.internal.FloatArrays.give(delta);
-            mask = new FusedKernels.Mask.Array(temporary(temporaries, mp[0]));
-            probability = temporary(temporaries, mp[1]);
-          }
-          default -> throw new AssertionError(sparsifier);
-        }
-      }
-      boolean scaled = false;
-      double factor = 1;
-      float[] divide = null;
-      if (d < 1 && numel > 0 && sparsifier != Sparsifier.NONE) {
-        if (rescale.equals("l1")) {
-          float[] drawn = mask instanceof FusedKernels.Mask.Bernoulli ? temporary(temporaries, dev.graft.internal.FloatArrays.take(x[i].length)) : null;
-          double[] l1 = FusedKernels.l1(x[i], b, mask, drawn);
-          if (drawn != null) {
-            mask = new FusedKernels.Mask.Array(drawn); // the same 0/1 values, drawn once
-          }
-          scaled = !(l1[0] < 1e-7 || l1[1] < 1e-7);
-          factor = scaled ? l1[0] / l1[1] : 1;
-        } else if (rescale.equals("inverse_density")) {
-          if (probability != null) {
-            divide = probability;
-          } else {
-            scaled = true;
-            factor = 1.0 / d;
-          }
-        }
-      }
-      parts.add(new FusedKernels.Part(x[i], w, mask, scaled, factor, divide));
+      weightSum += p.number("weight");
+      parts.add(part(in.tensor(), in.base().shape(), p, g, rescale, in.seed(i), FusedKernels.Entries.of(x[i], b), x[i], b, temporaries));
     }
-    int cons = consensus == Consensus.NONE ? 0 : consensus == Consensus.SUM ? 1 : 2;
-    int agg = consensus == Consensus.NONE ? 0 : switch (g.text("aggregation")) {
+    float[] out = FusedKernels.taskArithmetic(b, parts, consensusCode(), aggregationCode(g), g.bool("normalize"), weightSum, g.number("lambda"));
+    temporaries.forEach(dev.graft.internal.FloatArrays::give);
+    return out;
+  }
+
+  /** Row-wise masks (trim or mask scope {@code row}) and DELLA's row ranks need whole rows on the heap: no streaming. */
+  @Override
+  public boolean streams(Shape shape, List<Params> modelParams, Params global) {
+    if (shape.numel() > Integer.MAX_VALUE - 8) {
+      return false;
+    }
+    boolean rows = shape.rank() >= 1;
+    return switch (sparsifier) {
+      case NONE, BERNOULLI -> true;
+      case MAGNITUDE -> !(rows && global.text("trim_scope").equals("row"));
+      case OUTLIERS -> !(rows && global.text("mask_scope").equals("row"));
+      case DELLA -> false;
+    };
+  }
+
+  @Override
+  public void mergeStreamed(StreamedInputs in) {
+    Params g = in.global();
+    String rescale = spec.param("rescale").isPresent() ? rescaleMode(g.text("rescale"), spec.param("rescale").get().defaultValue().toString()) : "none";
+    List<FusedKernels.Part> parts = new ArrayList<>();
+    double weightSum = 0;
+    for (int i = 0; i < in.models(); i++) {
+      Params p = in.modelParams().get(i);
+      weightSum += p.number("weight");
+      parts.add(part(in.tensor(), in.shape(), p, g, rescale, in.seed(i), FusedKernels.Entries.of(in, i, true), null, null, null));
+    }
+    FusedKernels.Combination c = new FusedKernels.Combination(parts, consensusCode(), aggregationCode(g), g.bool("normalize"), weightSum, g.number("lambda"));
+    FusedKernels.taskArithmetic(in, parts, c);
+  }
+
+  private int consensusCode() {
+    return consensus == Consensus.NONE ? 0 : consensus == Consensus.SUM ? 1 : 2;
+  }
+
+  private int aggregationCode(Params g) {
+    return consensus == Consensus.NONE ? 0 : switch (g.text("aggregation")) {
       case "mean" -> 1;
       case "sum" -> 2;
       default -> 0;
     };
-    float[] out = FusedKernels.taskArithmetic(b, parts, cons, agg, g.bool("normalize"), weightSum, g.number("lambda"));
-    temporaries.forEach(dev.graft.internal.FloatArrays::give);
-    return out;
+  }
+
+  /**
+   * One model's part of a fused merge: its mask and rescale, from its entries {@code src}. {@code x} and {@code b}
+   * are the whole arrays when the tensor is on the heap, null when it is streamed (then row-wise masks are never asked
+   * for: {@link #streams}); temporaries made here go to {@code temporaries}.
+   */
+  private FusedKernels.Part part(
+      String tensor, Shape shape, Params p, Params g, String rescale, long seed, FusedKernels.Entries src, float[] x, float[] b,
+      List<float[]> temporaries) {
+    double w = p.number("weight");
+    long numel = shape.numel();
+    FusedKernels.Mask mask = new FusedKernels.Mask.All();
+    float[] probability = null;
+    double d = sparsifier == Sparsifier.NONE ? 1 : p.number("density");
+    if (d < 1 && numel > 0) {
+      switch (sparsifier) {
+        case MAGNITUDE -> {
+          if (g.text("trim_scope").equals("model")) {
+            double[] kf = modelTrim(p, tensor);
+            mask = new FusedKernels.Mask.Top(new FusedKernels.TopK((int) kf[0], (int) kf[1]));
+          } else if (g.text("trim_scope").equals("row") && shape.rank() >= 1) {
+            int cols = cols(shape);
+            int k = Math.max(1, (int) (d * cols));
+            mask = new FusedKernels.Mask.Array(temporary(temporaries, rowBand(x, b, cols, c -> new int[] {c - k, 0})));
+          } else {
+            mask = new FusedKernels.Mask.Top(FusedKernels.topK(src, new long[] {Math.max(1, (long) (d * numel))})[0]);
+          }
+        }
+        case BERNOULLI -> mask = new FusedKernels.Mask.Bernoulli(seed, d);
+        case OUTLIERS -> {
+          double gamma = p.number("gamma");
+          if (g.text("mask_scope").equals("row") && shape.rank() >= 1) {
+            mask = new FusedKernels.Mask.Array(temporary(temporaries, rowBand(x, b, cols(shape), c -> outlierBand(c, d, gamma))));
+          } else {
+            int[] band = outlierBand(numel, d, gamma);
+            long keep = numel - band[0] - band[1];
+            FusedKernels.TopK[] t = keep <= 0 ? null : FusedKernels.topK(src, new long[] {band[1] + keep, band[1]});
+            mask = keep <= 0 ? new FusedKernels.Mask.Zero() : new FusedKernels.Mask.Band(t[0], t[1]);
+          }
+        }
+        case DELLA -> {
+          double eps = p.number("epsilon");
+          if (d - eps <= 0 || d + eps >= 1) {
+            throw new IllegalArgumentException("tensor " + tensor + ": della needs 0 < density - epsilon and density + epsilon < 1, found density "
+                + d + ", epsilon " + eps);
+          }
+          float[] delta = delta(x, b);
+          float[][] mp = HostMasks.della(delta, cols(shape), d, eps, seed);
+          dev.graft.internal.FloatArrays.give(delta);
+          mask = new FusedKernels.Mask.Array(temporary(temporaries, mp[0]));
+          probability = temporary(temporaries, mp[1]);
+        }
+        default -> throw new AssertionError(sparsifier);
+      }
+    }
+    boolean scaled = false;
+    double factor = 1;
+    float[] divide = null;
+    if (d < 1 && numel > 0 && sparsifier != Sparsifier.NONE) {
+      if (rescale.equals("l1")) {
+        // on the heap, DARE's mask is drawn once, in the pass that sums, and read back by the merge
+        float[] drawn = x != null && mask instanceof FusedKernels.Mask.Bernoulli ? temporary(temporaries, dev.graft.internal.FloatArrays.take(x.length)) : null;
+        double[] l1 = FusedKernels.l1(src, mask, drawn);
+        if (drawn != null) {
+          mask = new FusedKernels.Mask.Array(drawn); // the same 0/1 values, drawn once
+        }
+        scaled = !(l1[0] < 1e-7 || l1[1] < 1e-7);
+        factor = scaled ? l1[0] / l1[1] : 1;
+      } else if (rescale.equals("inverse_density")) {
+        if (probability != null) {
+          divide = probability;
+        } else {
+          scaled = true;
+          factor = 1.0 / d;
+        }
+      }
+    }
+    return new FusedKernels.Part(x, w, mask, scaled, factor, divide);
   }
 
   private static float[] temporary(List<float[]> temporaries, float[] a) {

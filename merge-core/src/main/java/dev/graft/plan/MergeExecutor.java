@@ -8,6 +8,7 @@ import dev.graft.io.SafetensorsWriter;
 import dev.graft.op.FisherMerge;
 import dev.graft.op.MergeInputs;
 import dev.graft.op.Params;
+import dev.graft.op.StreamedInputs;
 import dev.graft.tensor.DType;
 import dev.graft.tensor.Shape;
 import dev.graft.tensor.Tensor;
@@ -52,8 +53,12 @@ public final class MergeExecutor {
     }
   }
 
-  /** What a run did. */
-  public record Result(int tensors, long bytesRead, long bytesWritten, List<Path> files) {}
+  /**
+   * What a run did.
+   *
+   * @param streamed how many of the tensors were merged as streams (never held whole)
+   */
+  public record Result(int tensors, long bytesRead, long bytesWritten, List<Path> files, int streamed) {}
 
   private MergeExecutor() {}
 
@@ -68,6 +73,16 @@ public final class MergeExecutor {
     /** Whether the sink keeps the arrays given to {@link #put} (else they may be reused once it returns). */
     default boolean keeps() {
       return false;
+    }
+
+    /** Whether the sink takes a tensor in ranges ({@link #putRange}), so that it can be merged as a stream. */
+    default boolean takesRanges() {
+      return false;
+    }
+
+    /** Stores {@code values[0, len)} as elements [from, from + len) of a merged tensor. */
+    default void putRange(TensorTask t, long from, float[] values, int len) {
+      throw new UnsupportedOperationException();
     }
   }
 
@@ -99,9 +114,19 @@ public final class MergeExecutor {
             return m.segment().byteSize();
           }
         }
+
+        @Override
+        public boolean takesRanges() {
+          return true;
+        }
+
+        @Override
+        public void putRange(TensorTask t, long from, float[] values, int len) {
+          w.writeFloats(t.name(), from, values, 0, len);
+        }
       };
       long[] io = execute(plan, o, progress, locate, sink);
-      return new Result(plan.tasks().size(), io[0], io[1], w.finish());
+      return new Result(plan.tasks().size(), io[0], io[1], w.finish(), (int) io[2]);
     }
   }
 
@@ -150,7 +175,7 @@ public final class MergeExecutor {
     return values;
   }
 
-  /** Runs every task into {@code sink}; returns {bytes read, bytes written}. */
+  /** Runs every task into {@code sink}; returns {bytes read, bytes written, tensors streamed}. */
   private static long[] execute(MergePlan plan, Options o, Progress progress, Function<ModelView, Path> locate, Sink sink) {
     List<Checkpoint> cps = new ArrayList<>();
     List<Checkpoint> fishers = new ArrayList<>();
@@ -167,6 +192,7 @@ public final class MergeExecutor {
       AtomicLong read = new AtomicLong();
       AtomicLong written = new AtomicLong();
       AtomicInteger done = new AtomicInteger();
+      AtomicInteger streamedTasks = new AtomicInteger();
       int n = plan.tasks().size();
       try (TensorScope root = TensorScope.root("merge")) {
         long budget = Math.max(1, o.memoryBudget());
@@ -184,11 +210,16 @@ public final class MergeExecutor {
             fs.add(pool.submit(() -> {
               for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
                 TensorTask t = plan.tasks().get(i);
-                // A task larger than the whole budget takes all of it and so runs alone.
-                int permits = (int) Math.max(1, Math.min(total, estimate(t) >> 20));
+                boolean streamed = sink.takesRanges() && streams(plan, t, o.backend().name());
+                if (streamed) {
+                  streamedTasks.incrementAndGet();
+                }
+                // A task larger than the whole budget takes all of it and so runs alone; a streamed one holds a
+                // few windows per thread.
+                int permits = streamed ? 1 : (int) Math.max(1, Math.min(total, estimate(t) >> 20));
                 memory.acquireUninterruptibly(permits);
                 try {
-                  read.addAndGet(runTask(plan, t, cps, fishers, fisherNorms, trims, sink, o, root));
+                  read.addAndGet(streamed ? runStreamed(plan, t, cps, trims, sink, o) : runTask(plan, t, cps, fishers, fisherNorms, trims, sink, o, root));
                 } finally {
                   memory.release(permits);
                 }
@@ -217,7 +248,7 @@ public final class MergeExecutor {
         } finally {
           pool.shutdownNow();
         }
-        return new long[] {read.get(), written.get()};
+        return new long[] {read.get(), written.get(), streamedTasks.get()};
       }
     } finally {
       cps.forEach(Checkpoint::close);
@@ -242,6 +273,49 @@ public final class MergeExecutor {
       h *= 0x100000001b3L;
     }
     return SeededMasks.mix(runSeed, h);
+  }
+
+  /**
+   * Tensors of at least this many elements are merged as streams where the operator and the sink allow it (system
+   * property {@code graft.stream.min}; 0, the default, streams every tensor that can be). Not final: tests compare both
+   * ways.
+   */
+  static long streamMin = Long.getLong("graft.stream.min", 0);
+
+  /**
+   * Whether a task is merged as a stream ({@link dev.graft.op.MergeOperator#mergeStreamed}) when written to files: on
+   * the reference backend (whose floats the streamed kernels reproduce), with a base of its own, inputs of the output's
+   * shape (no vocabulary rows to rectify) and no Fisher tensors, by an operator that streams these parameters. Such a
+   * task holds a few windows per thread instead of its inputs.
+   */
+  public static boolean streams(MergePlan plan, TensorTask t, String backend) {
+    return t.copy() == null && backend.equals("reference") && t.shape().numel() >= Math.max(1, streamMin) && t.base() != null && t.baseIndex() < 0
+        && !t.rectifiesRows() && t.fishers().isEmpty() && plan.operator().streams(t.shape(), t.modelParams(), t.global());
+  }
+
+  private static final dev.graft.internal.DirectBuffers STREAM_BUFFER = new dev.graft.internal.DirectBuffers();
+
+  /** Merges one task as a stream: inputs read a window at a time with positional reads, results written per window. */
+  private static long runStreamed(MergePlan plan, TensorTask t, List<Checkpoint> cps, Map<TensorTask, List<Params>> trims, Sink sink, Options o) {
+    TensorTask.Input[] inputs = t.models().toArray(TensorTask.Input[]::new);
+    // Positional reads into a small buffer per thread: a mapping would add its resident pages to the process's
+    // memory for as long as the task runs, and page faults on every fresh mapping.
+    StreamedInputs.Source source = (input, from, len, dst) -> {
+      TensorTask.Input in = input == StreamedInputs.BASE ? t.base() : inputs[input];
+      Checkpoint cp = cps.get(in.model());
+      DType dt = cp.info(in.tensor()).dtype();
+      java.nio.ByteBuffer buf = STREAM_BUFFER.get(len * dt.byteSize());
+      cp.read(in.tensor(), from, len, buf);
+      DTypeCodec.decode(java.lang.foreign.MemorySegment.ofBuffer(buf.flip()), 0, dt, dst, 0, len);
+    };
+    StreamedInputs in = new StreamedInputs(t.name(), t.shape(), trims.getOrDefault(t, t.modelParams()), t.global(), tensorSeed(o.seed(), t.name()), source,
+        (from, values, len) -> sink.putRange(t, from, values, len));
+    plan.operator().mergeStreamed(in);
+    long bytes = 0;
+    for (TensorTask.Input i : t.reads()) {
+      bytes += cps.get(i.model()).info(i.tensor()).byteSize();
+    }
+    return bytes;
   }
 
   private static long runTask(

@@ -226,7 +226,7 @@ public final class MergeRunner {
       AtomicFiles.replaceDirectory(tmp, abs);
       deleteTree(stageRoot);
       List<Path> files = last.files().stream().map(f -> abs.resolve(f.getFileName())).toList();
-      return new MergeExecutor.Result(last.tensors(), last.bytesRead(), last.bytesWritten(), files);
+      return new MergeExecutor.Result(last.tensors(), last.bytesRead(), last.bytesWritten(), files, last.streamed());
     } catch (IOException e) {
       throw new UncheckedIOException("writing " + out + ": " + e.getMessage(), e);
     } finally {

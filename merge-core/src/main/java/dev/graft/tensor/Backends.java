@@ -27,11 +27,20 @@ public final class Backends {
    * @throws InvalidInputException for an unknown name or an unsupported device
    */
   public static Backend create(String name, Device device) {
+    return provider(name, device).create(device);
+  }
+
+  /** The name of the backend {@link #create} would create, without creating it. */
+  public static String resolve(String name, Device device) {
+    return provider(name, device).name();
+  }
+
+  private static BackendProvider provider(String name, Device device) {
     List<BackendProvider> ps = providers();
     for (BackendProvider p : ps) {
       boolean named = name != null && !name.equals("auto");
       if ((!named || p.name().equals(name)) && p.supports(device)) {
-        return p.create(device);
+        return p;
       }
       if (named && p.name().equals(name)) {
         throw new InvalidInputException("backend '" + name + "' cannot run on " + device

@@ -1,0 +1,105 @@
+package dev.graft.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.graft.io.Checkpoint;
+import dev.graft.io.Progress;
+import dev.graft.op.Operators;
+import dev.graft.recipe.Recipe;
+import dev.graft.recipe.RecipeReader;
+import dev.graft.tensor.DType;
+import dev.graft.tensor.spi.Backend;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Tensors merged as streams (read a window at a time, written per window) have the same bytes as tensors merged whole
+ * on the heap, for every streamed configuration of the task-vector family: top-k and band thresholds found over
+ * windows and blocks (bf16 task vectors tie a lot at the threshold), Bernoulli masks drawn by position, L1 sums in the
+ * same order.
+ */
+class StreamedMergeTest {
+  @TempDir static Path work;
+
+  @BeforeAll
+  static void family() {
+    // a 4000 × 64 embedding and LM head (256 K entries: several parallel blocks, two windows each); bf16
+    MergeFixtures.family(work.resolve("family"), MergeFixtures.spec(DType.BF16, false, 3, 4000, 64));
+  }
+
+  @AfterEach
+  void restore() {
+    MergeExecutor.streamMin = 0;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "ties|",
+      "ties|trim_scope: model",
+      "ties|aggregation: mean",
+      "dare_ties|",
+      "dare_ties|rescale: inverse_density",
+      "dare_linear|",
+      "breadcrumbs|",
+      "breadcrumbs_ties|",
+      "task_arithmetic|lambda: 0.8",
+      "della|"})
+  void streamedTensorsHaveTheBytesOfWholeOnes(String c) {
+    String[] mp = c.split("\\|", -1);
+    String method = mp[0];
+    java.util.function.IntFunction<String> extra = i -> (method.equals("task_arithmetic") ? "" : ", density: " + new double[] {0.5, 0.3, 0.7}[i])
+        + (method.startsWith("breadcrumbs") ? ", gamma: " + new double[] {0.02, 0.01, 0.05}[i] : "")
+        + (method.startsWith("della") ? ", epsilon: 0.1" : "");
+    String yaml = """
+        merge_method: %s
+        base_model: family/base
+        models:
+          - model: family/ft-1
+            parameters: {weight: 1.0%s}
+          - model: family/ft-2
+            parameters: {weight: 0.6%s}
+          - model: family/ft-3
+            parameters: {weight: -0.4%s}
+        parameters: {%s}
+        dtype: float32
+        out_dtype: float32
+        """.formatted(method, extra.apply(0), extra.apply(1), extra.apply(2), mp[1]);
+    MergeExecutor.streamMin = 0;
+    MergeExecutor.Result streamed = merge(yaml, work.resolve("streamed-" + c.hashCode()));
+    MergeExecutor.streamMin = Long.MAX_VALUE;
+    MergeExecutor.Result whole = merge(yaml, work.resolve("whole-" + c.hashCode()));
+    assertThat(whole.streamed()).isZero();
+    if (method.equals("della")) {
+      assertThat(streamed.streamed()).as("DELLA ranks whole rows: never streamed").isZero();
+    } else {
+      assertThat(streamed.streamed()).as("tensors streamed").isEqualTo(streamed.tensors());
+    }
+    try (Checkpoint a = Checkpoint.open(work.resolve("streamed-" + c.hashCode())); Checkpoint b = Checkpoint.open(work.resolve("whole-" + c.hashCode()))) {
+      assertThat(a.tensors().keySet()).isEqualTo(b.tensors().keySet());
+      for (String name : a.tensors().keySet()) {
+        assertThat(bytes(a, name)).as(c + " " + name).isEqualTo(bytes(b, name));
+      }
+    }
+  }
+
+  private static MergeExecutor.Result merge(String yaml, Path out) {
+    List<Recipe> rs = RecipeReader.parse(yaml, "test.yml");
+    List<MergePlan> ps = MergeRunner.prepare(rs, MergeFixtures.resolver(work), Operators.builtIn());
+    Backend be = dev.graft.backend.reference.ReferenceBackend.INSTANCE;
+    return MergeRunner.run(ps, rs, out, new MergeExecutor.Options(be, 5, 1L << 30, 2, 1L << 30), (i, n, p) -> Progress.NONE);
+  }
+
+  private static ByteBuffer bytes(Checkpoint cp, String name) {
+    try (var m = cp.map(name)) {
+      ByteBuffer copy = ByteBuffer.allocate((int) m.segment().byteSize());
+      copy.put(m.segment().asByteBuffer());
+      return copy.flip();
+    }
+  }
+}
