@@ -56,114 +56,142 @@ final class FusedKernels {
 
   /** {@link #topK(float[], float[], long)} for several k at once, sharing the passes over the data. */
   static TopK[] topK(float[] x, float[] b, long[] ks) {
-    return topK(Entries.of(x, b), ks);
+    return topK(Entries.of(x, b), new long[][] {ks})[0];
   }
 
   /**
-   * The top-k sets of {@code ks} over {@code src}, whose entries are viewed a window at a time: the same passes (and
-   * the same blocks, so the same result) whether the values are whole arrays or decoded from a checkpoint per window.
+   * The top-k sets of {@code ks[q]} over model {@code q} of {@code src}, for every model at once (one pass reads the
+   * base once for all of them), whose entries are viewed a window at a time: the same passes and the same blocks, so
+   * the same result, whether the values are whole arrays or decoded from a checkpoint per window.
    */
-  static TopK[] topK(Entries src, long[] ks) {
+  static TopK[][] topK(Entries src, long[][] ks) {
     int n = src.size();
-    TopK[] out = new TopK[ks.length];
+    int models = ks.length;
+    TopK[][] out = new TopK[models][];
     int blocks = Parallel.blocks(n);
-    long[] high = null;
-    for (int q = 0; q < ks.length; q++) {
-      long k = ks[q];
-      if (k <= 0) {
-        out[q] = TopK.NONE;
-      } else if (k >= n) {
-        out[q] = TopK.ALL;
-      } else if (high == null) {
-        high = highHistogram(src, n, blocks);
+    boolean[] needs = new boolean[models];
+    boolean any = false;
+    for (int q = 0; q < models; q++) {
+      out[q] = new TopK[ks[q].length];
+      for (int j = 0; j < ks[q].length; j++) {
+        long k = ks[q][j];
+        if (k <= 0) {
+          out[q][j] = TopK.NONE;
+        } else if (k >= n) {
+          out[q][j] = TopK.ALL;
+        } else {
+          needs[q] = any = true;
+        }
       }
     }
-    if (high == null) {
+    if (!any) {
       return out;
     }
-    // the bucket of the upper 15 key bits holding each k-th largest, and the count above it
-    int[] bucket = new int[ks.length];
-    long[] above = new long[ks.length];
-    java.util.Map<Integer, long[]> lows = new java.util.HashMap<>();
-    for (int q = 0; q < ks.length; q++) {
-      if (out[q] == null) {
-        long[] a = {0};
-        bucket[q] = MagnitudeRank.descend(high, ks[q], a);
-        above[q] = a[0];
-        lows.putIfAbsent(bucket[q], null);
+    long[][] high = highHistograms(src, n, blocks, needs);
+    // per model: the bucket of the upper 15 key bits holding each k-th largest, and the count above it
+    int[][] bucket = new int[models][];
+    long[][] above = new long[models][];
+    int[][] wanted = new int[models][];
+    byte[][] slot = new byte[models][]; // which histogram an upper-bits bucket goes to (0: none)
+    for (int q = 0; q < models; q++) {
+      bucket[q] = new int[ks[q].length];
+      above[q] = new long[ks[q].length];
+      java.util.TreeSet<Integer> w = new java.util.TreeSet<>();
+      for (int j = 0; j < ks[q].length; j++) {
+        if (out[q][j] == null) {
+          long[] a = {0};
+          bucket[q][j] = MagnitudeRank.descend(high[q], ks[q][j], a);
+          above[q][j] = a[0];
+          w.add(bucket[q][j]);
+        }
+      }
+      wanted[q] = w.stream().mapToInt(Integer::intValue).toArray();
+      if (needs[q]) {
+        slot[q] = new byte[1 << 15];
+        for (int i = 0; i < wanted[q].length; i++) {
+          slot[q][wanted[q][i]] = (byte) (i + 1);
+        }
       }
     }
-    int[] wanted = lows.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
-    int[][][] perBlock = new int[blocks][wanted.length][];
-    // which histogram an upper-bits bucket goes to (0: none): one table lookup and one rarely taken branch per entry
-    byte[] slot = new byte[1 << 15];
-    for (int w = 0; w < wanted.length; w++) {
-      slot[wanted[w]] = (byte) (w + 1);
-    }
+    int[][][][] perBlock = new int[blocks][models][][];
     Parallel.forBlocks(n, blocks, (bl, lo, end) -> {
-      int[][] hs = perBlock[bl];
-      for (int w = 0; w < wanted.length; w++) {
-        hs[w] = histogram(16);
+      for (int q = 0; q < models; q++) {
+        perBlock[bl][q] = new int[wanted[q].length][];
+        for (int w = 0; w < wanted[q].length; w++) {
+          perBlock[bl][q][w] = histogram(16);
+        }
       }
       Window win = src.window();
       for (int c = lo, len; c < end; c += len) {
         len = Math.min(src.stretch(), end - c);
         src.view(win, c, len);
-        float[] x = win.x;
         float[] b = win.b;
         int to = win.off + len;
-        for (int i = win.off; i < to; i++) {
-          int kk = MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]);
-          int w = slot[kk >>> 16];
-          if (w != 0) {
-            hs[w - 1][kk & 0xFFFF]++;
+        for (int q = 0; q < models; q++) {
+          if (!needs[q]) {
+            continue;
+          }
+          float[] x = win.x[q];
+          byte[] sl = slot[q];
+          int[][] hs = perBlock[bl][q];
+          for (int i = win.off; i < to; i++) {
+            int kk = MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]);
+            int w = sl[kk >>> 16];
+            if (w != 0) {
+              hs[w - 1][kk & 0xFFFF]++;
+            }
           }
         }
       }
     });
-    for (int w = 0; w < wanted.length; w++) {
-      int[][] hs = new int[blocks][];
-      for (int bl = 0; bl < blocks; bl++) {
-        hs[bl] = perBlock[bl][w];
+    for (int q = 0; q < models; q++) {
+      java.util.Map<Integer, long[]> lows = new java.util.HashMap<>();
+      for (int w = 0; w < wanted[q].length; w++) {
+        int[][] hs = new int[blocks][];
+        for (int bl = 0; bl < blocks; bl++) {
+          hs[bl] = perBlock[bl][q][w];
+        }
+        lows.put(wanted[q][w], merge(hs));
       }
-      lows.put(wanted[w], merge(hs));
+      for (int j = 0; j < ks[q].length; j++) {
+        if (out[q][j] != null) {
+          continue;
+        }
+        long[] a = {above[q][j]};
+        int l = MagnitudeRank.descend(lows.get(bucket[q][j]), ks[q][j], a);
+        int key = bucket[q][j] << 16 | l;
+        long[] need = {ks[q][j] - a[0]}; // entries with exactly this key that are in the set: the last ones by position
+        // the per-block histograms say which block holds the need-th tie from the end: only that block is scanned
+        int w = java.util.Arrays.binarySearch(wanted[q], bucket[q][j]);
+        int bl = blocks - 1;
+        while (perBlock[bl][q][w][l] < need[0]) {
+          need[0] -= perBlock[bl][q][w][l];
+          bl--;
+        }
+        out[q][j] = new TopK(key, lastTies(src, q, Parallel.blockStart(n, blocks, bl), Parallel.blockStart(n, blocks, bl + 1), key, need));
+      }
     }
-    for (int q = 0; q < ks.length; q++) {
-      if (out[q] != null) {
-        continue;
-      }
-      long[] a = {above[q]};
-      int l = MagnitudeRank.descend(lows.get(bucket[q]), ks[q], a);
-      int key = bucket[q] << 16 | l;
-      long[] need = {ks[q] - a[0]}; // entries with exactly this key that are in the set: the last ones by position
-      // the per-block histograms say which block holds the need-th tie from the end: only that block is scanned
-      int w = java.util.Arrays.binarySearch(wanted, bucket[q]);
-      int bl = blocks - 1;
-      while (perBlock[bl][w][l] < need[0]) {
-        need[0] -= perBlock[bl][w][l];
-        bl--;
-      }
-      out[q] = new TopK(key, lastTies(src, Parallel.blockStart(n, blocks, bl), Parallel.blockStart(n, blocks, bl + 1), key, need));
-    }
-    for (int[][] hs : perBlock) {
-      for (int[] h : hs) {
-        HISTOGRAMS_16.push(h);
+    for (int[][][] qs : perBlock) {
+      for (int[][] hs : qs) {
+        for (int[] h : hs) {
+          HISTOGRAMS_16.push(h);
+        }
       }
     }
     return out;
   }
 
   /**
-   * The position of the {@code need}-th entry with magnitude key {@code key} counted from {@code hi} down, within
-   * [lo, hi) ({@code hi} when there are fewer), read one window at a time from the end.
+   * The position of the {@code need}-th entry of model {@code q} with magnitude key {@code key} counted from {@code hi}
+   * down, within [lo, hi) ({@code hi} when there are fewer), read one window at a time from the end.
    */
-  private static int lastTies(Entries src, int lo, int hi, int key, long[] need) {
+  private static int lastTies(Entries src, int q, int lo, int hi, int key, long[] need) {
     Window win = src.window();
     int from = hi;
     for (int end = hi; end > lo && need[0] > 0; ) {
       int len = Math.min(src.stretch(), end - lo);
       src.view(win, end - len, len);
-      int i = MagnitudeRank.lastTies(win.x, win.b, win.off, win.off + len, key, need);
+      int i = MagnitudeRank.lastTies(win.x[q], win.b, win.off, win.off + len, key, need);
       if (i < win.off + len) {
         from = i - win.off + end - len;
       }
@@ -173,9 +201,9 @@ final class FusedKernels {
   }
 
   /**
-   * One model's entries, {@code x - b} when it has a base, over positions [0, size()), seen through windows of at most
-   * {@link #stretch()} entries: whole arrays are viewed in place; a tensor read from a checkpoint is decoded into the
-   * window's own buffers.
+   * Some models' entries, each {@code x - b} when they have a base, over positions [0, size()), seen through windows
+   * of at most {@link #stretch()} entries: whole arrays are viewed in place; a tensor read from a checkpoint is decoded
+   * into the window's buffers (this thread's scratch arrays, so a thread uses one window at a time).
    */
   abstract static class Entries {
     /** Number of entries. */
@@ -190,12 +218,17 @@ final class FusedKernels {
     /** Points {@code w} at entries [from, from + len) ({@code len <= stretch()}). */
     abstract void view(Window w, int from, int len);
 
-    /** Whole arrays, viewed in place. */
+    /** A whole array, viewed in place. */
     static Entries of(float[] x, float[] b) {
+      return of(new float[][] {x}, b);
+    }
+
+    /** Whole arrays of the same length, viewed in place. */
+    static Entries of(float[][] x, float[] b) {
       return new Entries() {
         @Override
         int size() {
-          return x.length;
+          return x[0].length;
         }
 
         @Override
@@ -218,8 +251,8 @@ final class FusedKernels {
       };
     }
 
-    /** Model {@code model} (minus the base when {@code withBase}) of a streamed tensor, decoded per window. */
-    static Entries of(StreamedInputs in, int model, boolean withBase) {
+    /** Models {@code models} (minus the base when {@code withBase}) of a streamed tensor, decoded per window. */
+    static Entries of(StreamedInputs in, int[] models, boolean withBase) {
       int n = Math.toIntExact(in.shape().numel());
       return new Entries() {
         @Override
@@ -235,14 +268,19 @@ final class FusedKernels {
         @Override
         Window window() {
           Window w = new Window();
-          w.x = new float[STREAM_CHUNK];
-          w.b = withBase ? new float[STREAM_CHUNK] : null;
+          w.x = new float[models.length][];
+          for (int q = 0; q < models.length; q++) {
+            w.x[q] = scratch(q);
+          }
+          w.b = withBase ? scratch(models.length) : null;
           return w;
         }
 
         @Override
         void view(Window w, int from, int len) {
-          in.source().read(model, from, len, w.x);
+          for (int q = 0; q < models.length; q++) {
+            in.source().read(models[q], from, len, w.x[q]);
+          }
           if (withBase) {
             in.source().read(StreamedInputs.BASE, from, len, w.b);
           }
@@ -252,15 +290,33 @@ final class FusedKernels {
     }
   }
 
-  /** Entries of one view: position {@code p} of the viewed range [from, from + len) is {@code x[off + p - from]}. */
+  /**
+   * Entries of one view: position {@code p} of the viewed range [from, from + len) is {@code x[q][off + p - from]}
+   * for model {@code q}, and {@code b[off + p - from]} of the base.
+   */
   static final class Window {
-    float[] x;
+    float[][] x;
     float[] b;
     int off;
   }
 
   /** Entries per window when a tensor is streamed from its checkpoint: a few windows per thread stay in cache. */
   static final int STREAM_CHUNK = 1 << 15;
+
+  private static final ThreadLocal<java.util.ArrayList<float[]>> SCRATCH = ThreadLocal.withInitial(java.util.ArrayList::new);
+
+  /**
+   * This thread's scratch array number {@code i} of {@link #STREAM_CHUNK} floats, contents undefined: streamed windows
+   * are decoded into them instead of into fresh arrays (which fault their pages in again on this machine kind). A
+   * thread works on one window (or one merge step) at a time, so the numbers never collide.
+   */
+  static float[] scratch(int i) {
+    java.util.ArrayList<float[]> s = SCRATCH.get();
+    while (s.size() <= i) {
+      s.add(new float[STREAM_CHUNK]);
+    }
+    return s.get(i);
+  }
 
   /**
    * Histograms of 2^15 and 2^16 counters kept for reuse: a top-k takes up to 48 of them per call, and fresh arrays fault
@@ -280,25 +336,45 @@ final class FusedKernels {
     return h;
   }
 
-  private static long[] highHistogram(Entries src, int n, int blocks) {
-    int[][] hi = new int[blocks][];
+  private static long[][] highHistograms(Entries src, int n, int blocks, boolean[] needs) {
+    int models = needs.length;
+    int[][][] hi = new int[blocks][models][];
     Parallel.forBlocks(n, blocks, (bl, lo, end) -> {
-      int[] h = hi[bl] = histogram(15);
+      for (int q = 0; q < models; q++) {
+        if (needs[q]) {
+          hi[bl][q] = histogram(15);
+        }
+      }
       Window win = src.window();
       for (int c = lo, len; c < end; c += len) {
         len = Math.min(src.stretch(), end - c);
         src.view(win, c, len);
-        float[] x = win.x;
         float[] b = win.b;
         int to = win.off + len;
-        for (int i = win.off; i < to; i++) {
-          h[MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]) >>> 16]++;
+        for (int q = 0; q < models; q++) {
+          if (!needs[q]) {
+            continue;
+          }
+          float[] x = win.x[q];
+          int[] h = hi[bl][q];
+          for (int i = win.off; i < to; i++) {
+            h[MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]) >>> 16]++;
+          }
         }
       }
     });
-    long[] sum = merge(hi);
-    for (int[] h : hi) {
-      HISTOGRAMS_15.push(h);
+    long[][] sum = new long[models][];
+    for (int q = 0; q < models; q++) {
+      if (needs[q]) {
+        int[][] hs = new int[blocks][];
+        for (int bl = 0; bl < blocks; bl++) {
+          hs[bl] = hi[bl][q];
+        }
+        sum[q] = merge(hs);
+        for (int[] h : hs) {
+          HISTOGRAMS_15.push(h);
+        }
+      }
     }
     return sum;
   }
@@ -401,7 +477,10 @@ final class FusedKernels {
     return l1(Entries.of(x, b), m, drawn);
   }
 
-  /** {@link #l1(float[], float[], Mask, float[])} over entries viewed a window at a time ({@code drawn} by position). */
+  /**
+   * {@link #l1(float[], float[], Mask, float[])} over the one model of {@code src}, viewed a window at a time
+   * ({@code drawn} by position).
+   */
   static double[] l1(Entries src, Mask m, float[] drawn) {
     int n = src.size();
     int blocks = Parallel.blocks(n);
@@ -416,7 +495,7 @@ final class FusedKernels {
       for (int w0 = lo, wl; w0 < hi; w0 += wl) {
         wl = Math.min(src.stretch(), hi - w0);
         src.view(win, w0, wl);
-        float[] x = win.x;
+        float[] x = win.x[0];
         float[] b = win.b;
         int shift = w0 - win.off; // position of array index i: i + shift
         for (int c0 = win.off; c0 < win.off + wl; c0 += CHUNK) {
@@ -483,9 +562,12 @@ final class FusedKernels {
     int n = Math.toIntExact(in.shape().numel());
     int m = parts.size();
     Parallel.forBlocks(n, Parallel.blocks(n), (bl, lo, hi) -> {
-      float[] b = new float[STREAM_CHUNK];
-      float[] out = new float[STREAM_CHUNK];
-      float[][] xs = new float[m][STREAM_CHUNK];
+      float[] b = scratch(0);
+      float[] out = scratch(1);
+      float[][] xs = new float[m][];
+      for (int i = 0; i < m; i++) {
+        xs[i] = scratch(2 + i);
+      }
       List<Part> mine = new java.util.ArrayList<>(m);
       for (int i = 0; i < m; i++) {
         Part p = parts.get(i);

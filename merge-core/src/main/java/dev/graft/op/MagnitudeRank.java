@@ -3,15 +3,18 @@ package dev.graft.op;
 /**
  * Ranking entries by magnitude without sorting, shared by the per-tensor top-k of the fused kernels and the
  * whole-model threshold of {@code trim_scope: model}: an entry's key is the bits of its |value| (ordered as |value|
- * is, NaN above infinity); histograms of the keys' digits find the k-th largest key; ties at it are ranked by
- * position, a later entry higher (as {@link HostMasks#rowBand} ranks them).
+ * is, NaNs above infinity, among themselves by payload); histograms of the keys' digits find the k-th largest key;
+ * ties at it are ranked by position, a later entry higher (as {@link HostMasks#rowBand} ranks them).
  */
 public final class MagnitudeRank {
   private MagnitudeRank() {}
 
-  /** The magnitude key of a value: the bits of |v| (NaN canonical). */
+  /**
+   * The magnitude key of a value: the bits of |v|. NaNs are not made canonical (that branch kept the JIT from
+   * vectorising the loops that compute keys: TIES 117 → 95 ms per 4096² call); they rank above infinity either way.
+   */
   public static int key(float v) {
-    return Float.floatToIntBits(Math.abs(v));
+    return Float.floatToRawIntBits(v) & 0x7fffffff;
   }
 
   /**

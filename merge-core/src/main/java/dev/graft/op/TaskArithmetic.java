@@ -180,10 +180,16 @@ public final class TaskArithmetic implements MergeOperator {
     List<FusedKernels.Part> parts = new ArrayList<>();
     List<float[]> temporaries = new ArrayList<>(); // masks and probabilities, back to the pool at the end
     double weightSum = 0;
+    Shape shape = in.base().shape();
+    long[][] ks = new long[x.length][];
+    for (int i = 0; i < x.length; i++) {
+      ks[i] = topKs(in.modelParams().get(i), g, shape);
+    }
+    FusedKernels.TopK[][] tops = FusedKernels.topK(FusedKernels.Entries.of(x, b), ks);
     for (int i = 0; i < x.length; i++) {
       Params p = in.modelParams().get(i);
       weightSum += p.number("weight");
-      parts.add(part(in.tensor(), in.base().shape(), p, g, rescale, in.seed(i), FusedKernels.Entries.of(x[i], b), x[i], b, temporaries));
+      parts.add(part(in.tensor(), shape, p, g, rescale, in.seed(i), tops[i], FusedKernels.Entries.of(x[i], b), x[i], b, temporaries));
     }
     float[] out = FusedKernels.taskArithmetic(b, parts, consensusCode(), aggregationCode(g), g.bool("normalize"), weightSum, g.number("lambda"));
     temporaries.forEach(dev.graft.internal.FloatArrays::give);
@@ -209,12 +215,22 @@ public final class TaskArithmetic implements MergeOperator {
   public void mergeStreamed(StreamedInputs in) {
     Params g = in.global();
     String rescale = spec.param("rescale").isPresent() ? rescaleMode(g.text("rescale"), spec.param("rescale").get().defaultValue().toString()) : "none";
+    int m = in.models();
+    // the top-k thresholds of every model that needs one, in passes that read the base once for all of them
+    long[][] ks = new long[m][];
+    int[] needing = java.util.stream.IntStream.range(0, m).filter(i -> (ks[i] = topKs(in.modelParams().get(i), g, in.shape())).length > 0).toArray();
+    FusedKernels.TopK[][] found = FusedKernels.topK(FusedKernels.Entries.of(in, needing, true),
+        java.util.Arrays.stream(needing).mapToObj(i -> ks[i]).toArray(long[][]::new));
+    FusedKernels.TopK[][] tops = new FusedKernels.TopK[m][0];
+    for (int q = 0; q < needing.length; q++) {
+      tops[needing[q]] = found[q];
+    }
     List<FusedKernels.Part> parts = new ArrayList<>();
     double weightSum = 0;
-    for (int i = 0; i < in.models(); i++) {
+    for (int i = 0; i < m; i++) {
       Params p = in.modelParams().get(i);
       weightSum += p.number("weight");
-      parts.add(part(in.tensor(), in.shape(), p, g, rescale, in.seed(i), FusedKernels.Entries.of(in, i, true), null, null, null));
+      parts.add(part(in.tensor(), in.shape(), p, g, rescale, in.seed(i), tops[i], FusedKernels.Entries.of(in, new int[] {i}, true), null, null, null));
     }
     FusedKernels.Combination c = new FusedKernels.Combination(parts, consensusCode(), aggregationCode(g), g.bool("normalize"), weightSum, g.number("lambda"));
     FusedKernels.taskArithmetic(in, parts, c);
@@ -233,13 +249,40 @@ public final class TaskArithmetic implements MergeOperator {
   }
 
   /**
-   * One model's part of a fused merge: its mask and rescale, from its entries {@code src}. {@code x} and {@code b}
+   * The top-k sets a model's mask needs, as counts: TIES's top ⌊d·n⌋ over the tensor, or the two of a Breadcrumbs band
+   * (the top {@code keep + top}, less the top {@code top}); none for other masks, or when nothing is kept.
+   */
+  private long[] topKs(Params p, Params g, Shape shape) {
+    long numel = shape.numel();
+    double d = sparsifier == Sparsifier.NONE ? 1 : p.number("density");
+    if (d >= 1 || numel == 0) {
+      return new long[0];
+    }
+    boolean rows = shape.rank() >= 1;
+    return switch (sparsifier) {
+      case MAGNITUDE -> g.text("trim_scope").equals("model") || (rows && g.text("trim_scope").equals("row")) ? new long[0]
+          : new long[] {Math.max(1, (long) (d * numel))};
+      case OUTLIERS -> {
+        if (rows && g.text("mask_scope").equals("row")) {
+          yield new long[0];
+        }
+        int[] band = outlierBand(numel, d, p.number("gamma"));
+        long keep = numel - band[0] - band[1];
+        yield keep <= 0 ? new long[0] : new long[] {band[1] + keep, band[1]};
+      }
+      default -> new long[0];
+    };
+  }
+
+  /**
+   * One model's part of a fused merge: its mask and rescale, from its top-k sets {@code top} ({@link #topKs}) and its
+   * entries {@code src}. {@code x} and {@code b}
    * are the whole arrays when the tensor is on the heap, null when it is streamed (then row-wise masks are never asked
    * for: {@link #streams}); temporaries made here go to {@code temporaries}.
    */
   private FusedKernels.Part part(
-      String tensor, Shape shape, Params p, Params g, String rescale, long seed, FusedKernels.Entries src, float[] x, float[] b,
-      List<float[]> temporaries) {
+      String tensor, Shape shape, Params p, Params g, String rescale, long seed, FusedKernels.TopK[] top, FusedKernels.Entries src, float[] x,
+      float[] b, List<float[]> temporaries) {
     double w = p.number("weight");
     long numel = shape.numel();
     FusedKernels.Mask mask = new FusedKernels.Mask.All();
@@ -256,7 +299,7 @@ public final class TaskArithmetic implements MergeOperator {
             int k = Math.max(1, (int) (d * cols));
             mask = new FusedKernels.Mask.Array(temporary(temporaries, rowBand(x, b, cols, c -> new int[] {c - k, 0})));
           } else {
-            mask = new FusedKernels.Mask.Top(FusedKernels.topK(src, new long[] {Math.max(1, (long) (d * numel))})[0]);
+            mask = new FusedKernels.Mask.Top(top[0]);
           }
         }
         case BERNOULLI -> mask = new FusedKernels.Mask.Bernoulli(seed, d);
@@ -265,10 +308,7 @@ public final class TaskArithmetic implements MergeOperator {
           if (g.text("mask_scope").equals("row") && shape.rank() >= 1) {
             mask = new FusedKernels.Mask.Array(temporary(temporaries, rowBand(x, b, cols(shape), c -> outlierBand(c, d, gamma))));
           } else {
-            int[] band = outlierBand(numel, d, gamma);
-            long keep = numel - band[0] - band[1];
-            FusedKernels.TopK[] t = keep <= 0 ? null : FusedKernels.topK(src, new long[] {band[1] + keep, band[1]});
-            mask = keep <= 0 ? new FusedKernels.Mask.Zero() : new FusedKernels.Mask.Band(t[0], t[1]);
+            mask = top.length == 0 ? new FusedKernels.Mask.Zero() : new FusedKernels.Mask.Band(top[0], top[1]);
           }
         }
         case DELLA -> {
