@@ -132,13 +132,24 @@ final class FusedKernels {
             continue;
           }
           float[] x = win.x[q];
-          byte[] sl = slot[q];
           int[][] hs = perBlock[bl][q];
-          for (int i = win.off; i < to; i++) {
-            int kk = MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]);
-            int w = sl[kk >>> 16];
-            if (w != 0) {
-              hs[w - 1][kk & 0xFFFF]++;
+          if (wanted[q].length == 1) { // one k-th largest (TIES): one comparison instead of a table lookup per entry
+            int only = wanted[q][0];
+            int[] h = hs[0];
+            for (int i = win.off; i < to; i++) {
+              int kk = MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]);
+              if (kk >>> 16 == only) {
+                h[kk & 0xFFFF]++;
+              }
+            }
+          } else {
+            byte[] sl = slot[q];
+            for (int i = win.off; i < to; i++) {
+              int kk = MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]);
+              int w = sl[kk >>> 16];
+              if (w != 0) {
+                hs[w - 1][kk & 0xFFFF]++;
+              }
             }
           }
         }
