@@ -316,6 +316,22 @@ final class FusedKernels {
 
   private static final ThreadLocal<java.util.ArrayList<float[]>> SCRATCH = ThreadLocal.withInitial(java.util.ArrayList::new);
 
+  private static final ThreadLocal<float[][]> CHUNK_SCRATCH = ThreadLocal.withInitial(() -> new float[0][]);
+
+  /** This thread's first {@code count} scratch arrays of {@link #CHUNK} floats (the combination's temporaries). */
+  static float[][] chunkScratch(int count) {
+    float[][] s = CHUNK_SCRATCH.get();
+    if (s.length < count) {
+      float[][] grown = java.util.Arrays.copyOf(s, count);
+      for (int i = s.length; i < count; i++) {
+        grown[i] = new float[CHUNK];
+      }
+      CHUNK_SCRATCH.set(grown);
+      s = grown;
+    }
+    return s;
+  }
+
   /**
    * This thread's scratch array number {@code i} of {@link #STREAM_CHUNK} floats, contents undefined: streamed windows
    * are decoded into them instead of into fresh arrays (which fault their pages in again on this machine kind). A
@@ -405,31 +421,62 @@ final class FusedKernels {
   static float[] linear(float[][] x, double[] w, boolean normalize, double scale) {
     int n = x[0].length;
     float[] out = dev.graft.internal.FloatArrays.take(n); // every element written below
-    float[] fw = new float[w.length];
-    for (int i = 0; i < w.length; i++) {
-      fw[i] = (float) w[i];
-    }
+    float[] fw = floats(w);
+    float fs = (float) scale;
+    Parallel.forBlocks(n, Parallel.blocks(n), (bl, lo, hi) -> linear(x, fw, normalize, fs, lo, hi, out));
+    return out;
+  }
+
+  /** {@link #linear(float[][], double[], boolean, double)} over a streamed tensor, a window at a time per thread. */
+  static void linear(StreamedInputs in, double[] w, boolean normalize, double scale) {
+    int n = Math.toIntExact(in.shape().numel());
+    int m = w.length;
+    float[] fw = floats(w);
     float fs = (float) scale;
     Parallel.forBlocks(n, Parallel.blocks(n), (bl, lo, hi) -> {
-      float[] x0 = x[0];
-      float f0 = fw[0];
-      for (int e = lo; e < hi; e++) {
-        out[e] = x0[e] * f0;
+      float[] out = scratch(0);
+      float[][] xs = new float[m][];
+      for (int i = 0; i < m; i++) {
+        xs[i] = scratch(1 + i);
       }
-      for (int i = 1; i < x.length; i++) {
-        float[] xi = x[i];
-        float fi = fw[i];
-        for (int e = lo; e < hi; e++) {
-          out[e] = out[e] + xi[e] * fi;
+      for (int c0 = lo, len; c0 < hi; c0 += len) {
+        len = Math.min(STREAM_CHUNK, hi - c0);
+        for (int i = 0; i < m; i++) {
+          in.source().read(i, c0, len, xs[i]);
         }
-      }
-      if (normalize) {
-        for (int e = lo; e < hi; e++) {
-          out[e] = out[e] * fs;
-        }
+        linear(xs, fw, normalize, fs, 0, len, out);
+        in.sink().put(c0, out, len);
       }
     });
-    return out;
+  }
+
+  /** The linear combination of indices [lo, hi) of {@code x} into the same indices of {@code out}. */
+  private static void linear(float[][] x, float[] fw, boolean normalize, float fs, int lo, int hi, float[] out) {
+    float[] x0 = x[0];
+    float f0 = fw[0];
+    for (int e = lo; e < hi; e++) {
+      out[e] = x0[e] * f0;
+    }
+    for (int i = 1; i < x.length; i++) {
+      float[] xi = x[i];
+      float fi = fw[i];
+      for (int e = lo; e < hi; e++) {
+        out[e] = out[e] + xi[e] * fi;
+      }
+    }
+    if (normalize) {
+      for (int e = lo; e < hi; e++) {
+        out[e] = out[e] * fs;
+      }
+    }
+  }
+
+  private static float[] floats(double[] w) {
+    float[] f = new float[w.length];
+    for (int i = 0; i < w.length; i++) {
+      f[i] = (float) w[i];
+    }
+    return f;
   }
 
   /** SLERP's last step: {@code a · s0 + b · s1}. */
@@ -628,10 +675,11 @@ final class FusedKernels {
     boolean scaleByLambda = c.scaleByLambda();
     boolean divide = c.divide();
     {
-      float[][] v = new float[m][CHUNK];
-      float[] mixed = new float[CHUNK];
-      float[] elected = new float[CHUNK];
-      float[] div = new float[CHUNK];
+      float[][] t = chunkScratch(m + 3); // called once per window when streamed: no fresh temporaries per call
+      float[][] v = java.util.Arrays.copyOf(t, m);
+      float[] mixed = t[m];
+      float[] elected = t[m + 1];
+      float[] div = t[m + 2];
       for (int c0 = lo; c0 < hi; c0 += CHUNK) {
         int len = Math.min(CHUNK, hi - c0);
         for (int i = 0; i < m; i++) {

@@ -3,6 +3,7 @@ package dev.graft.op;
 import static dev.graft.op.ParamSpec.Scope.GLOBAL;
 import static dev.graft.op.ParamSpec.Scope.PER_MODEL;
 
+import dev.graft.tensor.Shape;
 import dev.graft.tensor.Tensor;
 import dev.graft.tensor.TensorScope;
 import java.util.List;
@@ -27,14 +28,9 @@ public final class Linear implements MergeOperator {
     TensorScope scope = in.scope();
     float[][] heap = FusedKernels.heap(in.models());
     if (heap != null) {
-      double[] w = new double[heap.length];
-      double sum = 0;
-      for (int i = 0; i < w.length; i++) {
-        w[i] = in.modelParams().get(i).number("weight");
-        sum += w[i];
-      }
+      double[] w = weights(in.modelParams());
       boolean normalize = in.global().bool("normalize");
-      checkSum(in, normalize, sum);
+      double sum = checkSum(in.tensor(), normalize, w);
       return in.backend().adopt(scope, FusedKernels.linear(heap, w, normalize, 1.0 / sum), in.models().get(0).shape());
     }
     double total = 0;
@@ -47,16 +43,39 @@ public final class Linear implements MergeOperator {
         acc = acc == null ? term : acc.add(term);
       }
       if (in.global().bool("normalize")) {
-        checkSum(in, true, total);
+        checkSum(in.tensor(), true, weights(in.modelParams()));
         acc = acc.mul(1.0 / total);
       }
       return acc.moveTo(scope);
     }
   }
 
-  private static void checkSum(MergeInputs in, boolean normalize, double total) {
-    if (normalize && Math.abs(total) < 1e-8) {
-      throw new IllegalArgumentException("tensor " + in.tensor() + ": linear weights sum to " + total + "; cannot normalize (set normalize: false or change the weights)");
+  @Override
+  public boolean streams(Shape shape, List<Params> modelParams, Params global) {
+    return shape.numel() <= Integer.MAX_VALUE - 8;
+  }
+
+  @Override
+  public void mergeStreamed(StreamedInputs in) {
+    double[] w = weights(in.modelParams());
+    boolean normalize = in.global().bool("normalize");
+    double sum = checkSum(in.tensor(), normalize, w);
+    FusedKernels.linear(in, w, normalize, 1.0 / sum);
+  }
+
+  private static double[] weights(List<Params> ps) {
+    return ps.stream().mapToDouble(p -> p.number("weight")).toArray();
+  }
+
+  /** The weights' sum, checked when they are normalised by it. */
+  private static double checkSum(String tensor, boolean normalize, double[] w) {
+    double total = 0;
+    for (double x : w) {
+      total += x;
     }
+    if (normalize && Math.abs(total) < 1e-8) {
+      throw new IllegalArgumentException("tensor " + tensor + ": linear weights sum to " + total + "; cannot normalize (set normalize: false or change the weights)");
+    }
+    return total;
   }
 }

@@ -284,13 +284,15 @@ public final class MergeExecutor {
 
   /**
    * Whether a task is merged as a stream ({@link dev.graft.op.MergeOperator#mergeStreamed}) when written to files: on
-   * the reference backend (whose floats the streamed kernels reproduce), with a base of its own, inputs of the output's
+   * the reference backend (whose floats the streamed kernels reproduce), with a base of its own when the operator uses
+   * one (not one of the merged models), inputs of the output's
    * shape (no vocabulary rows to rectify) and no Fisher tensors, by an operator that streams these parameters. Such a
    * task holds a few windows per thread instead of its inputs.
    */
   public static boolean streams(MergePlan plan, TensorTask t, String backend) {
-    return t.copy() == null && backend.equals("reference") && t.shape().numel() >= Math.max(1, streamMin) && t.base() != null && t.baseIndex() < 0
-        && !t.rectifiesRows() && t.fishers().isEmpty() && plan.operator().streams(t.shape(), t.modelParams(), t.global());
+    boolean baseOk = t.base() != null ? t.baseIndex() < 0 : plan.operator().spec().base() != dev.graft.op.OperatorSpec.BaseUse.REQUIRED;
+    return t.copy() == null && backend.equals("reference") && t.shape().numel() >= Math.max(1, streamMin) && baseOk && !t.rectifiesRows()
+        && t.fishers().isEmpty() && plan.operator().streams(t.shape(), t.modelParams(), t.global());
   }
 
   private static final dev.graft.internal.DirectBuffers STREAM_BUFFER = new dev.graft.internal.DirectBuffers();

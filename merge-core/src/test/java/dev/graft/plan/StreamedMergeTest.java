@@ -20,9 +20,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Tensors merged as streams (read a window at a time, written per window) have the same bytes as tensors merged whole
- * on the heap, for every streamed configuration of the task-vector family: top-k and band thresholds found over
- * windows and blocks (bf16 task vectors tie a lot at the threshold), Bernoulli masks drawn by position, L1 sums in the
- * same order.
+ * on the heap, for linear and every streamed configuration of the task-vector family: top-k and band thresholds found
+ * over windows and blocks (bf16 task vectors tie a lot at the threshold), Bernoulli masks drawn by position, L1 sums in
+ * the same order.
  */
 class StreamedMergeTest {
   @TempDir static Path work;
@@ -49,11 +49,13 @@ class StreamedMergeTest {
       "breadcrumbs|",
       "breadcrumbs_ties|",
       "task_arithmetic|lambda: 0.8",
+      "linear|",
+      "linear|normalize: false",
       "della|"})
   void streamedTensorsHaveTheBytesOfWholeOnes(String c) {
     String[] mp = c.split("\\|", -1);
     String method = mp[0];
-    java.util.function.IntFunction<String> extra = i -> (method.equals("task_arithmetic") ? "" : ", density: " + new double[] {0.5, 0.3, 0.7}[i])
+    java.util.function.IntFunction<String> extra = i -> (method.equals("task_arithmetic") || method.equals("linear") ? "" : ", density: " + new double[] {0.5, 0.3, 0.7}[i])
         + (method.startsWith("breadcrumbs") ? ", gamma: " + new double[] {0.02, 0.01, 0.05}[i] : "")
         + (method.startsWith("della") ? ", epsilon: 0.1" : "");
     String yaml = """
