@@ -30,7 +30,10 @@ graft_find_jdk() { # sets GRAFT_JAVA_HOME to a JDK >= 25, or fails with a messag
 # Native libraries of DJL (libtorch) and ND4J (javacpp) are extracted once into a persistent cache.
 GRAFT_CACHE=${GRAFT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/graft}
 export DJL_CACHE_DIR=${DJL_CACHE_DIR:-$GRAFT_CACHE/djl}
-GRAFT_JVM_FLAGS="--enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Dai.djl.offline=true -Dorg.bytedeco.javacpp.cachedir=$GRAFT_CACHE/javacpp -DDJL_CACHE_DIR=$DJL_CACHE_DIR"
+# -Xms64m: the heap starts small and grows with need, so resident memory follows what a command holds (a streamed
+# merge keeps about 50 MB live; the default initial heap, 1/64 of RAM, would be touched through by the young
+# generation anyway). GRAFT_JAVA_OPTS come later on the command line and override it.
+GRAFT_JVM_FLAGS="-Xms64m --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow -Dai.djl.offline=true -Dorg.bytedeco.javacpp.cachedir=$GRAFT_CACHE/javacpp -DDJL_CACHE_DIR=$DJL_CACHE_DIR"
 
 graft_build_if_stale() { # $1 = jar, $2 = Maven module, rest = sources it is built from; builds the module when the jar is missing or older
   local jar=$1 module=$2 log
