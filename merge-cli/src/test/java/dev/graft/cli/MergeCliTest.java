@@ -63,7 +63,10 @@ class MergeCliTest {
     CliTest.Run d = CliTest.run("merge", r.toString(), "--dry-run");
     assertThat(d.code()).as(d.err()).isZero();
     assertThat(d.out()).contains("stage 1/1: ties, 39 tensors", "model 0: fam/base", "model.layers.3.mlp.up_proj.weight [48, 32] BF16 <- base m0, m1, m2",
-        "density=0.5", "peak tensor memory");
+        "density=0.5", "peak tensor memory", "(streamed)", "39 of 39 tensors merged as streams");
+    CliTest.Run dj = CliTest.run("merge", r.toString(), "--dry-run", "--backend", "djl");
+    assertThat(dj.code()).as(dj.err()).isZero();
+    assertThat(dj.out()).contains("peak tensor memory").doesNotContain("(streamed)", "merged as streams");
 
     CliTest.Run ops = CliTest.run("operators");
     assertThat(ops.code()).isZero();
