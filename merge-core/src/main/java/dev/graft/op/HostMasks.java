@@ -17,10 +17,21 @@ final class HostMasks {
    * {@code w}'s own array: valid until the next row sorted with {@code w}.
    */
   static int[] ascendingByMagnitude(float[] v, int off, int cols, Radix w) {
+    return ascendingByMagnitude(v, null, off, cols, w);
+  }
+
+  /** {@link #ascendingByMagnitude(float[], int, int, Radix)} of {@code x - b} ({@code x} when {@code b} is null). */
+  static int[] ascendingByMagnitude(float[] x, float[] b, int off, int cols, Radix w) {
     long[] a = w.a;
     long[] t = w.b;
-    for (int j = 0; j < cols; j++) {
-      a[j] = (long) MagnitudeRank.key(v[off + j]) << 32 | j;
+    if (b == null) {
+      for (int j = 0; j < cols; j++) {
+        a[j] = (long) MagnitudeRank.key(x[off + j]) << 32 | j;
+      }
+    } else {
+      for (int j = 0; j < cols; j++) {
+        a[j] = (long) MagnitudeRank.key(x[off + j] - b[off + j]) << 32 | j;
+      }
     }
     int[] count = w.count;
     for (int shift = 32; shift < 63; shift += 11) {
@@ -37,9 +48,9 @@ final class HostMasks {
         long e = a[j];
         t[count[(int) (e >>> shift) & mask]++] = e;
       }
-      long[] x = a;
+      long[] swap = a;
       a = t;
-      t = x;
+      t = swap;
     }
     int[] ord = w.ord;
     for (int j = 0; j < cols; j++) {
@@ -86,23 +97,51 @@ final class HostMasks {
   static float[][] della(float[] v, int cols, double density, double eps, long seed) {
     float[] mask = dev.graft.internal.FloatArrays.take(v.length); // every entry written below
     float[] prob = dev.graft.internal.FloatArrays.take(v.length);
-    // per rank, the same in every row: the keep probability and its integer threshold (SeededMasks.limit)
-    float[] pr = new float[cols];
-    long[] limit = new long[cols];
-    for (int r = 0; r < cols; r++) {
-      double p = cols == 1 ? density : (density - eps) + 2 * eps * r / (cols - 1);
-      pr[r] = (float) p;
-      limit[r] = SeededMasks.limit(p);
-    }
+    Keep keep = new Keep(cols, density, eps);
     forRows(v.length, cols, (scratch, off) -> {
       int[] order = ascendingByMagnitude(v, off, cols, scratch);
       for (int r = 0; r < cols; r++) {
         int idx = off + order[r];
-        prob[idx] = pr[r];
-        mask[idx] = SeededMasks.keep(seed, idx, limit[r]);
+        prob[idx] = keep.p[r];
+        mask[idx] = SeededMasks.keep(seed, idx, keep.limit[r]);
       }
     });
     return new float[][] {mask, prob};
+  }
+
+  /**
+   * {@link #della} of {@code x - b} in one array of divisors: the keep probability where an entry is kept, +∞ where it
+   * is dropped. For every δ, {@code δ / q} has the bits of {@code (δ · mask) / p} (a dropped entry gives ±0 with δ's
+   * sign, or NaN for NaN and ±∞, either way), so inverse-density rescaling reads one array instead of two, and the task
+   * vector is never stored.
+   */
+  static float[] dellaDivisors(float[] x, float[] b, int cols, double density, double eps, long seed) {
+    float[] q = dev.graft.internal.FloatArrays.take(x.length); // every entry written below
+    Keep keep = new Keep(cols, density, eps);
+    forRows(x.length, cols, (scratch, off) -> {
+      int[] order = ascendingByMagnitude(x, b, off, cols, scratch);
+      for (int r = 0; r < cols; r++) {
+        int idx = off + order[r];
+        q[idx] = SeededMasks.keep(seed, idx, keep.limit[r]) != 0 ? keep.p[r] : Float.POSITIVE_INFINITY;
+      }
+    });
+    return q;
+  }
+
+  /** Per rank, the same in every row: DELLA's keep probability and its integer threshold ({@link SeededMasks#limit}). */
+  private static final class Keep {
+    final float[] p;
+    final long[] limit;
+
+    Keep(int cols, double density, double eps) {
+      p = new float[cols];
+      limit = new long[cols];
+      for (int r = 0; r < cols; r++) {
+        double pr = cols == 1 ? density : (density - eps) + 2 * eps * r / (cols - 1);
+        p[r] = (float) pr;
+        limit[r] = SeededMasks.limit(pr);
+      }
+    }
   }
 
   interface Row {

@@ -317,11 +317,15 @@ public final class TaskArithmetic implements MergeOperator {
             throw new IllegalArgumentException("tensor " + tensor + ": della needs 0 < density - epsilon and density + epsilon < 1, found density "
                 + d + ", epsilon " + eps);
           }
-          float[] delta = delta(x, b);
-          float[][] mp = HostMasks.della(delta, cols(shape), d, eps, seed);
-          dev.graft.internal.FloatArrays.give(delta);
-          mask = new FusedKernels.Mask.Array(temporary(temporaries, mp[0]));
-          probability = temporary(temporaries, mp[1]);
+          if (rescale.equals("inverse_density")) { // the default: kept entries divided by their probability
+            probability = temporary(temporaries, HostMasks.dellaDivisors(x, b, cols(shape), d, eps, seed)); // +∞ where dropped
+          } else {
+            float[] delta = delta(x, b);
+            float[][] mp = HostMasks.della(delta, cols(shape), d, eps, seed);
+            dev.graft.internal.FloatArrays.give(delta);
+            mask = new FusedKernels.Mask.Array(temporary(temporaries, mp[0]));
+            probability = temporary(temporaries, mp[1]);
+          }
         }
         default -> throw new AssertionError(sparsifier);
       }
