@@ -338,9 +338,17 @@ final class FusedKernels {
    * thread works on one window (or one merge step) at a time, so the numbers never collide.
    */
   static float[] scratch(int i) {
+    return scratch(i, STREAM_CHUNK);
+  }
+
+  /** {@link #scratch(int)} of at least {@code size} floats (a window of rows longer than {@link #STREAM_CHUNK}). */
+  static float[] scratch(int i, int size) {
     java.util.ArrayList<float[]> s = SCRATCH.get();
     while (s.size() <= i) {
       s.add(new float[STREAM_CHUNK]);
+    }
+    if (s.get(i).length < size) {
+      s.set(i, new float[size]);
     }
     return s.get(i);
   }
@@ -509,6 +517,12 @@ final class FusedKernels {
     /** A seeded Bernoulli draw per entry (DARE): kept when {@code uniform(seed, e) < p}. */
     record Bernoulli(long seed, double p) implements Mask {}
 
+    /**
+     * A mask made row by row (row-wise top-k and bands, DELLA) for a streamed tensor, window by window: {@code fill}
+     * writes it for the rows of a window, as a 0/1 mask, or as DELLA's divisors when {@code divisors}.
+     */
+    record Rows(RowFill fill, boolean divisors) implements Mask {}
+
     /** A mask array (row-wise selections, DELLA). */
     record Array(float[] values) implements Mask {}
   }
@@ -639,6 +653,60 @@ final class FusedKernels {
         }
         taskArithmetic(c, b, mine, 0, len, c0, out);
         in.sink().put(c0, out, len);
+      }
+    });
+  }
+
+  /** Draws a row-wise mask for whole rows of a window. */
+  interface RowFill {
+    /**
+     * Writes the mask of rows {@code [0, len / cols)} of {@code x - b} into {@code out[0, len)}; the window's first
+     * entry has position {@code pos} in the tensor.
+     */
+    void fill(float[] x, float[] b, int len, int cols, long pos, HostMasks.Radix w, float[] out);
+  }
+
+  /**
+   * {@link #taskArithmetic(StreamedInputs, List, Combination)} when some parts have {@link Mask.Rows} masks: windows of
+   * whole rows (one row at least, however long), each part's mask drawn for the window's rows before the combination.
+   */
+  static void taskArithmeticRows(StreamedInputs in, List<Part> parts, Combination c, int cols) {
+    int n = Math.toIntExact(in.shape().numel());
+    int rows = n / cols;
+    int m = parts.size();
+    int perWindow = Math.max(1, STREAM_CHUNK / cols);
+    Parallel.forBlocks(rows, Math.max(1, Math.min(rows, Parallel.blocks(n))), (bl, lo, hi) -> {
+      int size = perWindow * cols;
+      HostMasks.Radix radix = new HostMasks.Radix(cols);
+      float[] b = scratch(0, size);
+      float[] out = scratch(1, size);
+      float[][] xs = new float[m][];
+      float[][] drawn = new float[m][];
+      List<Part> mine = new java.util.ArrayList<>(m);
+      for (int i = 0; i < m; i++) {
+        Part p = parts.get(i);
+        xs[i] = scratch(2 + i, size);
+        if (p.mask() instanceof Mask.Rows r) {
+          drawn[i] = scratch(2 + m + i, size);
+          mine.add(r.divisors() ? new Part(xs[i], p.weight(), new Mask.All(), p.rescale(), p.factor(), drawn[i])
+              : new Part(xs[i], p.weight(), new Mask.Array(drawn[i]), p.rescale(), p.factor(), p.divide()));
+        } else {
+          mine.add(new Part(xs[i], p.weight(), p.mask(), p.rescale(), p.factor(), p.divide()));
+        }
+      }
+      for (int r0 = lo, nr; r0 < hi; r0 += nr) {
+        nr = Math.min(perWindow, hi - r0);
+        int len = nr * cols;
+        int pos = r0 * cols;
+        in.source().read(StreamedInputs.BASE, pos, len, b);
+        for (int i = 0; i < m; i++) {
+          in.source().read(i, pos, len, xs[i]);
+          if (parts.get(i).mask() instanceof Mask.Rows r) {
+            r.fill().fill(xs[i], b, len, cols, pos, radix, drawn[i]);
+          }
+        }
+        taskArithmetic(c, b, mine, 0, len, pos, out);
+        in.sink().put(pos, out, len);
       }
     });
   }
@@ -807,7 +875,7 @@ final class FusedKernels {
   /**
    * One model's {@code v} for the array indices {@code [c0, c0 + len)} of {@code x} (the part's values there) and
    * {@code b} into {@code v[0, len)}, by a loop per kind of mask; index {@code e} is position {@code e + shift} in the
-   * tensor (for masks and probabilities over the whole tensor).
+   * tensor (for thresholds and draws by position). Mask arrays and divisors are indexed like {@code x}.
    */
   private static void values(Part p, float[] x, float[] b, int c0, int len, int shift, float w, float[] v) {
     switch (p.mask()) {
@@ -835,9 +903,10 @@ final class FusedKernels {
         float[] mk = a.values();
         for (int j = 0; j < len; j++) {
           int e = c0 + j;
-          v[j] = (x[e] - b[e]) * mk[e + shift];
+          v[j] = (x[e] - b[e]) * mk[e];
         }
       }
+      case Mask.Rows r -> throw new IllegalStateException("a row-wise mask is drawn per window before it is applied");
     }
     if (p.rescale()) {
       float f = (float) p.factor();
@@ -848,7 +917,7 @@ final class FusedKernels {
     if (p.divide() != null) {
       float[] pr = p.divide();
       for (int j = 0; j < len; j++) {
-        v[j] = v[j] / pr[c0 + j + shift];
+        v[j] = v[j] / pr[c0 + j];
       }
     }
     for (int j = 0; j < len; j++) {

@@ -78,16 +78,22 @@ final class HostMasks {
    * {@code bottom} and {@code top} come from {@code band} for the row length.
    */
   static float[] rowBand(float[] v, int cols, java.util.function.IntFunction<int[]> band) {
-    float[] mask = dev.graft.internal.FloatArrays.take(v.length);
-    java.util.Arrays.fill(mask, 0f);
+    float[] mask = dev.graft.internal.FloatArrays.take(v.length); // every entry written below
     int[] b = band.apply(cols);
-    forRows(v.length, cols, (scratch, off) -> {
-      int[] order = ascendingByMagnitude(v, off, cols, scratch);
-      for (int r = b[0]; r < cols - b[1]; r++) {
-        mask[off + order[r]] = 1f;
-      }
-    });
+    forRows(v.length, cols, (scratch, off) -> rowBand(v, null, off, cols, b, scratch, mask));
     return mask;
+  }
+
+  /**
+   * One row of {@link #rowBand}: the row of {@code x - b} ({@code x} when {@code b} is null) at {@code off}, its mask
+   * (every entry of the row written) at the same offset of {@code mask}.
+   */
+  static void rowBand(float[] x, float[] b, int off, int cols, int[] band, Radix w, float[] mask) {
+    int[] order = ascendingByMagnitude(x, b, off, cols, w);
+    java.util.Arrays.fill(mask, off, off + cols, 0f);
+    for (int r = band[0]; r < cols - band[1]; r++) {
+      mask[off + order[r]] = 1f;
+    }
   }
 
   /**
@@ -118,18 +124,26 @@ final class HostMasks {
   static float[] dellaDivisors(float[] x, float[] b, int cols, double density, double eps, long seed) {
     float[] q = dev.graft.internal.FloatArrays.take(x.length); // every entry written below
     Keep keep = new Keep(cols, density, eps);
-    forRows(x.length, cols, (scratch, off) -> {
-      int[] order = ascendingByMagnitude(x, b, off, cols, scratch);
-      for (int r = 0; r < cols; r++) {
-        int idx = off + order[r];
-        q[idx] = SeededMasks.keep(seed, idx, keep.limit[r]) != 0 ? keep.p[r] : Float.POSITIVE_INFINITY;
-      }
-    });
+    forRows(x.length, cols, (scratch, off) -> dellaRow(x, b, off, cols, keep, seed, 0, scratch, q, true));
     return q;
   }
 
+  /**
+   * One row of DELLA's draw for the row of {@code x - b} at {@code off}, whose entries have positions {@code off +
+   * shift + column} in the tensor (the index of their hashes): into {@code out} at the same offset, the divisors of
+   * {@link #dellaDivisors} when {@code divisors}, else the 0/1 mask.
+   */
+  static void dellaRow(float[] x, float[] b, int off, int cols, Keep keep, long seed, long shift, Radix w, float[] out, boolean divisors) {
+    int[] order = ascendingByMagnitude(x, b, off, cols, w);
+    for (int r = 0; r < cols; r++) {
+      int idx = off + order[r];
+      int kept = SeededMasks.keep(seed, idx + shift, keep.limit[r]);
+      out[idx] = divisors ? (kept != 0 ? keep.p[r] : Float.POSITIVE_INFINITY) : kept;
+    }
+  }
+
   /** Per rank, the same in every row: DELLA's keep probability and its integer threshold ({@link SeededMasks#limit}). */
-  private static final class Keep {
+  static final class Keep {
     final float[] p;
     final long[] limit;
 

@@ -196,25 +196,34 @@ public final class TaskArithmetic implements MergeOperator {
     return out;
   }
 
-  /** Row-wise masks (trim or mask scope {@code row}) and DELLA's row ranks need whole rows on the heap: no streaming. */
+  /**
+   * Every configuration streams, except row-wise masks (trim or mask scope {@code row}, DELLA) with {@code l1}
+   * rescaling, whose sums over the whole tensor would need every row's mask drawn twice.
+   */
   @Override
   public boolean streams(Shape shape, List<Params> modelParams, Params global) {
     if (shape.numel() > Integer.MAX_VALUE - 8) {
       return false;
     }
     boolean rows = shape.rank() >= 1;
-    return switch (sparsifier) {
-      case NONE, BERNOULLI -> true;
-      case MAGNITUDE -> !(rows && global.text("trim_scope").equals("row"));
-      case OUTLIERS -> !(rows && global.text("mask_scope").equals("row"));
-      case DELLA -> false;
+    boolean rowWise = switch (sparsifier) {
+      case MAGNITUDE -> rows && global.text("trim_scope").equals("row");
+      case OUTLIERS -> rows && global.text("mask_scope").equals("row");
+      case DELLA -> true;
+      default -> false;
     };
+    return !rowWise || (!rescale(global).equals("l1") && cols(shape) <= 1 << 24);
+  }
+
+  /** The rescale mode in force: {@code none}, {@code l1} or {@code inverse_density}. */
+  private String rescale(Params g) {
+    return spec.param("rescale").isPresent() ? rescaleMode(g.text("rescale"), spec.param("rescale").get().defaultValue().toString()) : "none";
   }
 
   @Override
   public void mergeStreamed(StreamedInputs in) {
     Params g = in.global();
-    String rescale = spec.param("rescale").isPresent() ? rescaleMode(g.text("rescale"), spec.param("rescale").get().defaultValue().toString()) : "none";
+    String rescale = rescale(g);
     int m = in.models();
     // the top-k thresholds of every model that needs one, in passes that read the base once for all of them
     long[][] ks = new long[m][];
@@ -233,7 +242,11 @@ public final class TaskArithmetic implements MergeOperator {
       parts.add(part(in.tensor(), in.shape(), p, g, rescale, in.seed(i), tops[i], FusedKernels.Entries.of(in, new int[] {i}, true), null, null, null));
     }
     FusedKernels.Combination c = new FusedKernels.Combination(parts, consensusCode(), aggregationCode(g), g.bool("normalize"), weightSum, g.number("lambda"));
-    FusedKernels.taskArithmetic(in, parts, c);
+    if (parts.stream().anyMatch(p -> p.mask() instanceof FusedKernels.Mask.Rows)) {
+      FusedKernels.taskArithmeticRows(in, parts, c, cols(in.shape()));
+    } else {
+      FusedKernels.taskArithmetic(in, parts, c);
+    }
   }
 
   private int consensusCode() {
@@ -297,7 +310,8 @@ public final class TaskArithmetic implements MergeOperator {
           } else if (g.text("trim_scope").equals("row") && shape.rank() >= 1) {
             int cols = cols(shape);
             int k = Math.max(1, (int) (d * cols));
-            mask = new FusedKernels.Mask.Array(temporary(temporaries, rowBand(x, b, cols, c -> new int[] {c - k, 0})));
+            mask = x == null ? rows(new int[] {cols - k, 0})
+                : new FusedKernels.Mask.Array(temporary(temporaries, rowBand(x, b, cols, c -> new int[] {c - k, 0})));
           } else {
             mask = new FusedKernels.Mask.Top(top[0]);
           }
@@ -306,7 +320,8 @@ public final class TaskArithmetic implements MergeOperator {
         case OUTLIERS -> {
           double gamma = p.number("gamma");
           if (g.text("mask_scope").equals("row") && shape.rank() >= 1) {
-            mask = new FusedKernels.Mask.Array(temporary(temporaries, rowBand(x, b, cols(shape), c -> outlierBand(c, d, gamma))));
+            mask = x == null ? rows(outlierBand(cols(shape), d, gamma))
+                : new FusedKernels.Mask.Array(temporary(temporaries, rowBand(x, b, cols(shape), c -> outlierBand(c, d, gamma))));
           } else {
             mask = top.length == 0 ? new FusedKernels.Mask.Zero() : new FusedKernels.Mask.Band(top[0], top[1]);
           }
@@ -317,7 +332,15 @@ public final class TaskArithmetic implements MergeOperator {
             throw new IllegalArgumentException("tensor " + tensor + ": della needs 0 < density - epsilon and density + epsilon < 1, found density "
                 + d + ", epsilon " + eps);
           }
-          if (rescale.equals("inverse_density")) { // the default: kept entries divided by their probability
+          if (x == null) { // streamed: drawn per window of rows
+            HostMasks.Keep keep = new HostMasks.Keep(cols(shape), d, eps);
+            boolean divisors = rescale.equals("inverse_density");
+            mask = new FusedKernels.Mask.Rows((xw, bw, len, cols, pos, radix, out) -> {
+              for (int off = 0; off < len; off += cols) {
+                HostMasks.dellaRow(xw, bw, off, cols, keep, seed, pos, radix, out, divisors);
+              }
+            }, divisors);
+          } else if (rescale.equals("inverse_density")) { // the default: kept entries divided by their probability
             probability = temporary(temporaries, HostMasks.dellaDivisors(x, b, cols(shape), d, eps, seed)); // +∞ where dropped
           } else {
             float[] delta = delta(x, b);
@@ -346,13 +369,22 @@ public final class TaskArithmetic implements MergeOperator {
       } else if (rescale.equals("inverse_density")) {
         if (probability != null) {
           divide = probability;
-        } else {
+        } else if (!(mask instanceof FusedKernels.Mask.Rows r && r.divisors())) { // else the divisors come per window
           scaled = true;
           factor = 1.0 / d;
         }
       }
     }
     return new FusedKernels.Part(x, w, mask, scaled, factor, divide);
+  }
+
+  /** A streamed row-wise band: in every row, the entries of ascending magnitude rank in [band[0], cols - band[1]). */
+  private static FusedKernels.Mask rows(int[] band) {
+    return new FusedKernels.Mask.Rows((xw, bw, len, cols, pos, w, out) -> {
+      for (int off = 0; off < len; off += cols) {
+        HostMasks.rowBand(xw, bw, off, cols, band, w, out);
+      }
+    }, false);
   }
 
   private static float[] temporary(List<float[]> temporaries, float[] a) {

@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Tensors merged as streams (read a window at a time, written per window) have the same bytes as tensors merged whole
  * on the heap, for linear and every streamed configuration of the task-vector family: top-k and band thresholds found
  * over windows and blocks (bf16 task vectors tie a lot at the threshold), Bernoulli masks drawn by position, L1 sums in
- * the same order.
+ * the same order, row-wise masks and DELLA's draws made per window of whole rows (also rows longer than a window).
  */
 class StreamedMergeTest {
   @TempDir static Path work;
@@ -51,7 +51,14 @@ class StreamedMergeTest {
       "task_arithmetic|lambda: 0.8",
       "linear|",
       "linear|normalize: false",
-      "della|"})
+      "ties|trim_scope: row",
+      "breadcrumbs|mask_scope: row",
+      "breadcrumbs_ties|mask_scope: row, rescale: inverse_density",
+      "della|",
+      "della|rescale: none",
+      "della_linear|",
+      "della|rescale: l1",
+      "ties|trim_scope: row, rescale: l1"})
   void streamedTensorsHaveTheBytesOfWholeOnes(String c) {
     String[] mp = c.split("\\|", -1);
     String method = mp[0];
@@ -77,8 +84,8 @@ class StreamedMergeTest {
     MergeExecutor.streamMin = Long.MAX_VALUE;
     MergeExecutor.Result whole = merge(yaml, work.resolve("whole-" + c.hashCode()));
     assertThat(whole.streamed()).isZero();
-    if (method.equals("della")) {
-      assertThat(streamed.streamed()).as("DELLA ranks whole rows: never streamed").isZero();
+    if (mp[1].contains("l1") && (method.startsWith("della") || mp[1].contains("row"))) {
+      assertThat(streamed.streamed()).as("row-wise masks with L1 sums over the whole tensor: never streamed").isZero();
     } else {
       assertThat(streamed.streamed()).as("tensors streamed").isEqualTo(streamed.tensors());
     }
@@ -87,6 +94,56 @@ class StreamedMergeTest {
       for (String name : a.tensors().keySet()) {
         assertThat(bytes(a, name)).as(c + " " + name).isEqualTo(bytes(b, name));
       }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ties|trim_scope: row", "della|", "breadcrumbs|", "ties|"})
+  void rowsLongerThanAWindowStream(String c) throws java.io.IOException {
+    String[] mp = c.split("\\|", -1);
+    Path dir = work.resolve("long");
+    if (!java.nio.file.Files.exists(dir.resolve("ft-3"))) {
+      int rows = 3;
+      int cols = 40_000; // more than one window (32 K entries)
+      java.util.Random rnd = new java.util.Random(3);
+      float[] base = new float[rows * cols];
+      for (int i = 0; i < base.length; i++) {
+        base[i] = (float) rnd.nextGaussian();
+      }
+      for (String name : List.of("base", "ft-1", "ft-2", "ft-3")) {
+        float[] v = base.clone();
+        if (!name.equals("base")) {
+          for (int i = 0; i < v.length; i++) {
+            v[i] += (float) (0.01 * Math.round(rnd.nextGaussian() * 8)); // coarse deltas: many ties
+          }
+        }
+        var es = List.of(new dev.graft.io.SafetensorsWriter.Entry("w", DType.F32, dev.graft.tensor.Shape.of(rows, cols)));
+        java.nio.file.Files.createDirectories(dir.resolve(name));
+        try (var w = dev.graft.io.SafetensorsWriter.createFile(dir.resolve(name + "/model.safetensors"), es, java.util.Map.of())) {
+          w.writeFloats("w", 0, v, 0, v.length);
+          w.finish();
+        }
+      }
+    }
+    String extra = mp[0].startsWith("breadcrumbs") ? ", gamma: 0.02" : mp[0].equals("della") ? ", epsilon: 0.1" : "";
+    String yaml = """
+        merge_method: %s
+        base_model: long/base
+        models:
+          - model: long/ft-1
+            parameters: {weight: 1.0, density: 0.4%s}
+          - model: long/ft-2
+            parameters: {weight: 0.5, density: 0.6%s}
+          - model: long/ft-3
+            parameters: {weight: 0.8, density: 0.3%s}
+        parameters: {%s}
+        """.formatted(mp[0], extra, extra, extra, mp[1]);
+    MergeExecutor.streamMin = 0;
+    assertThat(merge(yaml, work.resolve("long-s-" + c.hashCode())).streamed()).isEqualTo(1);
+    MergeExecutor.streamMin = Long.MAX_VALUE;
+    assertThat(merge(yaml, work.resolve("long-w-" + c.hashCode())).streamed()).isZero();
+    try (Checkpoint a = Checkpoint.open(work.resolve("long-s-" + c.hashCode())); Checkpoint b = Checkpoint.open(work.resolve("long-w-" + c.hashCode()))) {
+      assertThat(bytes(a, "w")).as(c).isEqualTo(bytes(b, "w"));
     }
   }
 
