@@ -114,43 +114,31 @@ final class FusedKernels {
       }
     }
     int[][][][] perBlock = new int[blocks][models][][];
-    Parallel.forBlocks(n, blocks, (bl, lo, end) -> {
+    forWindows(src, needs, blocks, bl -> {
       for (int q = 0; q < models; q++) {
         perBlock[bl][q] = new int[wanted[q].length][];
         for (int w = 0; w < wanted[q].length; w++) {
           perBlock[bl][q][w] = histogram(16);
         }
       }
-      Window win = src.window();
-      for (int c = lo, len; c < end; c += len) {
-        len = Math.min(src.stretch(), end - c);
-        src.view(win, c, len);
-        float[] b = win.b;
-        int to = win.off + len;
-        for (int q = 0; q < models; q++) {
-          if (!needs[q]) {
-            continue;
+    }, (bl, q, x, b, from, to) -> {
+      int[][] hs = perBlock[bl][q];
+      if (wanted[q].length == 1) { // one k-th largest (TIES): one comparison instead of a table lookup per entry
+        int only = wanted[q][0];
+        int[] h = hs[0];
+        for (int i = from; i < to; i++) {
+          int kk = MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]);
+          if (kk >>> 16 == only) {
+            h[kk & 0xFFFF]++;
           }
-          float[] x = win.x[q];
-          int[][] hs = perBlock[bl][q];
-          if (wanted[q].length == 1) { // one k-th largest (TIES): one comparison instead of a table lookup per entry
-            int only = wanted[q][0];
-            int[] h = hs[0];
-            for (int i = win.off; i < to; i++) {
-              int kk = MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]);
-              if (kk >>> 16 == only) {
-                h[kk & 0xFFFF]++;
-              }
-            }
-          } else {
-            byte[] sl = slot[q];
-            for (int i = win.off; i < to; i++) {
-              int kk = MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]);
-              int w = sl[kk >>> 16];
-              if (w != 0) {
-                hs[w - 1][kk & 0xFFFF]++;
-              }
-            }
+        }
+      } else {
+        byte[] sl = slot[q];
+        for (int i = from; i < to; i++) {
+          int kk = MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]);
+          int w = sl[kk >>> 16];
+          if (w != 0) {
+            hs[w - 1][kk & 0xFFFF]++;
           }
         }
       }
@@ -190,6 +178,31 @@ final class FusedKernels {
       }
     }
     return out;
+  }
+
+  /** The part of a pass over windows that works on one model's entries {@code x[from, to)} (and the base's). */
+  interface WindowBody {
+    void run(int block, int model, float[] x, float[] b, int from, int to);
+  }
+
+  /**
+   * A pass over {@code src} in {@code blocks} parallel blocks: per block, {@code start} once, then for every window
+   * {@code body} for every model that {@code needs} it.
+   */
+  private static void forWindows(Entries src, boolean[] needs, int blocks, java.util.function.IntConsumer start, WindowBody body) {
+    Parallel.forBlocks(src.size(), blocks, (bl, lo, end) -> {
+      start.accept(bl);
+      Window win = src.window();
+      for (int c = lo, len; c < end; c += len) {
+        len = Math.min(src.stretch(), end - c);
+        src.view(win, c, len);
+        for (int q = 0; q < needs.length; q++) {
+          if (needs[q]) {
+            body.run(bl, q, win.x[q], win.b, win.off, win.off + len);
+          }
+        }
+      }
+    });
   }
 
   /**
@@ -374,28 +387,16 @@ final class FusedKernels {
   private static long[][] highHistograms(Entries src, int n, int blocks, boolean[] needs) {
     int models = needs.length;
     int[][][] hi = new int[blocks][models][];
-    Parallel.forBlocks(n, blocks, (bl, lo, end) -> {
+    forWindows(src, needs, blocks, bl -> {
       for (int q = 0; q < models; q++) {
         if (needs[q]) {
           hi[bl][q] = histogram(15);
         }
       }
-      Window win = src.window();
-      for (int c = lo, len; c < end; c += len) {
-        len = Math.min(src.stretch(), end - c);
-        src.view(win, c, len);
-        float[] b = win.b;
-        int to = win.off + len;
-        for (int q = 0; q < models; q++) {
-          if (!needs[q]) {
-            continue;
-          }
-          float[] x = win.x[q];
-          int[] h = hi[bl][q];
-          for (int i = win.off; i < to; i++) {
-            h[MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]) >>> 16]++;
-          }
-        }
+    }, (bl, q, x, b, from, to) -> {
+      int[] h = hi[bl][q];
+      for (int i = from; i < to; i++) {
+        h[MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]) >>> 16]++;
       }
     });
     long[][] sum = new long[models][];
