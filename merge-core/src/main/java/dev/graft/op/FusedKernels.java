@@ -501,6 +501,65 @@ final class FusedKernels {
     return out;
   }
 
+  /**
+   * Σ a², Σ b² and Σ a·b over inputs {@code ia} and {@code ib} of a streamed tensor, in double precision, each summed as
+   * the reference backend's {@code norm} and {@code dot} sum (per block in order, the blocks' sums in block order).
+   */
+  static double[] normsAndDot(StreamedInputs in, int ia, int ib) {
+    int n = Math.toIntExact(in.shape().numel());
+    int blocks = Parallel.blocks(n);
+    double[][] parts = new double[blocks][];
+    Parallel.forBlocks(n, blocks, (bl, lo, hi) -> {
+      float[] a = scratch(0);
+      float[] b = scratch(1);
+      double saa = 0;
+      double sbb = 0;
+      double sab = 0;
+      for (int c0 = lo, len; c0 < hi; c0 += len) {
+        len = Math.min(STREAM_CHUNK, hi - c0);
+        in.source().read(ia, c0, len, a);
+        in.source().read(ib, c0, len, b);
+        for (int j = 0; j < len; j++) {
+          saa += (double) a[j] * a[j];
+          sbb += (double) b[j] * b[j];
+          sab += (double) a[j] * b[j];
+        }
+      }
+      parts[bl] = new double[] {saa, sbb, sab};
+    });
+    if (blocks == 1) {
+      return parts[0];
+    }
+    double[] sum = new double[3];
+    for (double[] p : parts) {
+      for (int k = 0; k < 3; k++) {
+        sum[k] += p[k];
+      }
+    }
+    return sum;
+  }
+
+  /** {@link #combine(float[], double, float[], double)} of inputs {@code ia} and {@code ib} of a streamed tensor. */
+  static void combine(StreamedInputs in, int ia, double s0, int ib, double s1) {
+    int n = Math.toIntExact(in.shape().numel());
+    float f0 = (float) s0;
+    float f1 = (float) s1;
+    Parallel.forBlocks(n, Parallel.blocks(n), (bl, lo, hi) -> {
+      float[] a = scratch(0);
+      float[] b = scratch(1);
+      float[] out = scratch(2);
+      for (int c0 = lo, len; c0 < hi; c0 += len) {
+        len = Math.min(STREAM_CHUNK, hi - c0);
+        in.source().read(ia, c0, len, a);
+        in.source().read(ib, c0, len, b);
+        for (int j = 0; j < len; j++) {
+          out[j] = a[j] * f0 + b[j] * f1;
+        }
+        in.sink().put(c0, out, len);
+      }
+    });
+  }
+
   /** Which entries of one model's task vector are kept. */
   sealed interface Mask {
     /** Every entry (no sparsification). */

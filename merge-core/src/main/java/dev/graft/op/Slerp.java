@@ -2,6 +2,7 @@ package dev.graft.op;
 
 import static dev.graft.op.ParamSpec.Scope.GLOBAL;
 
+import dev.graft.tensor.Shape;
 import dev.graft.tensor.Tensor;
 import dev.graft.tensor.TensorScope;
 import java.util.List;
@@ -35,27 +36,40 @@ public final class Slerp implements MergeOperator {
 
   /** SLERP of two tensors (result in {@code scope}). */
   static Tensor slerp(double t, Tensor v0, Tensor v1, TensorScope scope) {
-    double n0 = v0.norm();
-    double n1 = v1.norm();
-    double dot = v0.dot(v1) / ((n0 > 1e-8 ? n0 : 1) * (n1 > 1e-8 ? n1 : 1));
-    double s0;
-    double s1;
-    if (Math.abs(dot) > DOT_THRESHOLD || Double.isNaN(dot)) {
-      s0 = 1 - t;
-      s1 = t;
-    } else {
-      double theta = Math.acos(dot);
-      double sin = Math.sin(theta);
-      s0 = Math.sin((1 - t) * theta) / sin;
-      s1 = Math.sin(t * theta) / sin;
-    }
+    double[] s = weights(t, v0.norm(), v1.norm(), v0.dot(v1));
     if (v0.heapArray() != null && v1.heapArray() != null) {
-      return v0.backend().adopt(scope, FusedKernels.combine(v0.heapArray(), s0, v1.heapArray(), s1), v0.shape());
+      return v0.backend().adopt(scope, FusedKernels.combine(v0.heapArray(), s[0], v1.heapArray(), s[1]), v0.shape());
     }
     try (TensorScope tmp = scope.child("slerp")) {
-      Tensor a = v0.mul(s0).moveTo(tmp);
-      Tensor b = v1.mul(s1).moveTo(tmp);
+      Tensor a = v0.mul(s[0]).moveTo(tmp);
+      Tensor b = v1.mul(s[1]).moveTo(tmp);
       return a.add(b).moveTo(scope);
     }
+  }
+
+  /** The weights {s0, s1} of the base and the other model, from their norms and their dot product. */
+  private static double[] weights(double t, double n0, double n1, double dot) {
+    double cos = dot / ((n0 > 1e-8 ? n0 : 1) * (n1 > 1e-8 ? n1 : 1));
+    if (Math.abs(cos) > DOT_THRESHOLD || Double.isNaN(cos)) {
+      return new double[] {1 - t, t};
+    }
+    double theta = Math.acos(cos);
+    double sin = Math.sin(theta);
+    return new double[] {Math.sin((1 - t) * theta) / sin, Math.sin(t * theta) / sin};
+  }
+
+  @Override
+  public boolean streams(Shape shape, List<Params> modelParams, Params global) {
+    return shape.numel() <= Integer.MAX_VALUE - 8;
+  }
+
+  /** Norms and dot product in a first pass over windows (summed as the reference backend sums), then the combination. */
+  @Override
+  public void mergeStreamed(StreamedInputs in) {
+    int i0 = in.baseIndex() >= 0 ? in.baseIndex() : StreamedInputs.BASE;
+    int i1 = in.baseIndex() == 0 ? 1 : 0;
+    double[] sums = FusedKernels.normsAndDot(in, i0, i1);
+    double[] s = weights(in.global().number("t"), Math.sqrt(sums[0]), Math.sqrt(sums[1]), sums[2]);
+    FusedKernels.combine(in, i0, s[0], i1, s[1]);
   }
 }

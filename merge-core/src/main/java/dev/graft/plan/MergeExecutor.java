@@ -284,13 +284,13 @@ public final class MergeExecutor {
 
   /**
    * Whether a task is merged as a stream ({@link dev.graft.op.MergeOperator#mergeStreamed}) when written to files: on
-   * the reference backend (whose floats the streamed kernels reproduce), with a base of its own when the operator uses
-   * one (not one of the merged models), inputs of the output's
+   * the reference backend (whose floats the streamed kernels reproduce), with a base when the operator needs one,
+   * inputs of the output's
    * shape (no vocabulary rows to rectify) and no Fisher tensors, by an operator that streams these parameters. Such a
    * task holds a few windows per thread instead of its inputs.
    */
   public static boolean streams(MergePlan plan, TensorTask t, String backend) {
-    boolean baseOk = t.base() != null ? t.baseIndex() < 0 : plan.operator().spec().base() != dev.graft.op.OperatorSpec.BaseUse.REQUIRED;
+    boolean baseOk = t.base() != null || plan.operator().spec().base() != dev.graft.op.OperatorSpec.BaseUse.REQUIRED;
     return t.copy() == null && backend.equals("reference") && t.shape().numel() >= Math.max(1, streamMin) && baseOk && !t.rectifiesRows()
         && t.fishers().isEmpty() && plan.operator().streams(t.shape(), t.modelParams(), t.global());
   }
@@ -310,11 +310,11 @@ public final class MergeExecutor {
       cp.read(in.tensor(), from, len, buf);
       DTypeCodec.decode(java.lang.foreign.MemorySegment.ofBuffer(buf.flip()), 0, dt, dst, 0, len);
     };
-    StreamedInputs in = new StreamedInputs(t.name(), t.shape(), trims.getOrDefault(t, t.modelParams()), t.global(), tensorSeed(o.seed(), t.name()), source,
+    StreamedInputs in = new StreamedInputs(t.name(), t.shape(), trims.getOrDefault(t, t.modelParams()), t.baseIndex(), t.global(), tensorSeed(o.seed(), t.name()), source,
         (from, values, len) -> sink.putRange(t, from, values, len));
     plan.operator().mergeStreamed(in);
-    long bytes = 0;
-    for (TensorTask.Input i : t.reads()) {
+    long bytes = 0; // each input tensor once, as the whole-tensor path counts them (a base among the models once)
+    for (TensorTask.Input i : t.baseIndex() >= 0 ? t.models() : t.reads()) {
       bytes += cps.get(i.model()).info(i.tensor()).byteSize();
     }
     return bytes;

@@ -20,9 +20,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Tensors merged as streams (read a window at a time, written per window) have the same bytes as tensors merged whole
- * on the heap, for linear and every streamed configuration of the task-vector family: top-k and band thresholds found
- * over windows and blocks (bf16 task vectors tie a lot at the threshold), Bernoulli masks drawn by position, L1 sums in
- * the same order, row-wise masks and DELLA's draws made per window of whole rows (also rows longer than a window).
+ * on the heap, for linear, SLERP and every streamed configuration of the task-vector family: top-k and band thresholds
+ * found over windows and blocks (bf16 task vectors tie a lot at the threshold), Bernoulli masks drawn by position, L1
+ * sums and SLERP's norms in the same order, row-wise masks and DELLA's draws made per window of whole rows (also rows
+ * longer than a window).
  */
 class StreamedMergeTest {
   @TempDir static Path work;
@@ -93,6 +94,32 @@ class StreamedMergeTest {
       assertThat(a.tensors().keySet()).isEqualTo(b.tensors().keySet());
       for (String name : a.tensors().keySet()) {
         assertThat(bytes(a, name)).as(c + " " + name).isEqualTo(bytes(b, name));
+      }
+    }
+  }
+
+  /** SLERP: norms and dot product summed over windows in the reference backend's order, then the combination. */
+  @org.junit.jupiter.api.Test
+  void slerpStreamsWithTheBytesOfWholeTensors() {
+    String yaml = """
+        merge_method: slerp
+        base_model: family/base
+        models:
+          - model: family/base
+          - model: family/ft-2
+        parameters: {t: [0.1, 0.9]}
+        dtype: float32
+        out_dtype: float32
+        """;
+    MergeExecutor.streamMin = 0;
+    MergeExecutor.Result streamed = merge(yaml, work.resolve("slerp-s"));
+    MergeExecutor.streamMin = Long.MAX_VALUE;
+    MergeExecutor.Result whole = merge(yaml, work.resolve("slerp-w"));
+    assertThat(streamed.streamed()).isEqualTo(streamed.tensors());
+    assertThat(whole.streamed()).isZero();
+    try (Checkpoint a = Checkpoint.open(work.resolve("slerp-s")); Checkpoint b = Checkpoint.open(work.resolve("slerp-w"))) {
+      for (String name : a.tensors().keySet()) {
+        assertThat(bytes(a, name)).as(name).isEqualTo(bytes(b, name));
       }
     }
   }
