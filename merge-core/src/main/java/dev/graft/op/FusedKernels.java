@@ -560,6 +560,96 @@ final class FusedKernels {
     });
   }
 
+  /** Merges one window: base {@code b} and models {@code xs} at indices [0, len) into {@code out}. */
+  interface WindowMerge {
+    void merge(float[] b, float[][] xs, int len, float[] out);
+  }
+
+  /**
+   * Streams a tensor through {@code merge} in windows of whole rows of {@code cols} entries ({@code cols = 1}: any
+   * windows), the base and every model decoded per window, the result written per window.
+   */
+  static void rowWindows(StreamedInputs in, int cols, WindowMerge merge) {
+    int n = Math.toIntExact(in.shape().numel());
+    int rows = n / cols;
+    int m = in.models();
+    int perWindow = Math.max(1, STREAM_CHUNK / cols);
+    Parallel.forBlocks(rows, Math.max(1, Math.min(rows, Parallel.blocks(n))), (bl, lo, hi) -> {
+      int size = perWindow * cols;
+      float[] b = scratch(0, size);
+      float[] out = scratch(1, size);
+      float[][] xs = new float[m][];
+      for (int i = 0; i < m; i++) {
+        xs[i] = scratch(2 + i, size);
+      }
+      for (int r0 = lo, nr; r0 < hi; r0 += nr) {
+        nr = Math.min(perWindow, hi - r0);
+        int len = nr * cols;
+        int pos = r0 * cols;
+        in.source().read(StreamedInputs.BASE, pos, len, b);
+        for (int i = 0; i < m; i++) {
+          in.source().read(i, pos, len, xs[i]);
+        }
+        merge.merge(b, xs, len, out);
+        in.sink().put(pos, out, len);
+      }
+    });
+  }
+
+  /**
+   * The Gram matrix of the models' task vectors {@code x_i - b} over a streamed tensor, in double precision: {@code
+   * g[i][i]} = Σ δᵢ², {@code g[i][j]} (i &lt; j) = Σ δᵢ·δⱼ, each summed as the reference backend's {@code norm} and
+   * {@code dot} sum (per block in order, the blocks' sums in block order).
+   */
+  static double[][] deltaGram(StreamedInputs in) {
+    int n = Math.toIntExact(in.shape().numel());
+    int m = in.models();
+    int blocks = Parallel.blocks(n);
+    double[][][] parts = new double[blocks][][];
+    Parallel.forBlocks(n, blocks, (bl, lo, hi) -> {
+      float[] b = scratch(0);
+      float[][] d = new float[m][];
+      for (int i = 0; i < m; i++) {
+        d[i] = scratch(1 + i);
+      }
+      double[][] g = new double[m][m];
+      for (int c0 = lo, len; c0 < hi; c0 += len) {
+        len = Math.min(STREAM_CHUNK, hi - c0);
+        in.source().read(StreamedInputs.BASE, c0, len, b);
+        for (int i = 0; i < m; i++) {
+          in.source().read(i, c0, len, d[i]);
+          for (int k = 0; k < len; k++) {
+            d[i][k] = d[i][k] - b[k];
+          }
+        }
+        for (int i = 0; i < m; i++) {
+          for (int j = i; j < m; j++) {
+            float[] di = d[i];
+            float[] dj = d[j];
+            double s = g[i][j];
+            for (int k = 0; k < len; k++) {
+              s += (double) di[k] * dj[k];
+            }
+            g[i][j] = s;
+          }
+        }
+      }
+      parts[bl] = g;
+    });
+    if (blocks == 1) {
+      return parts[0];
+    }
+    double[][] sum = new double[m][m];
+    for (double[][] p : parts) {
+      for (int i = 0; i < m; i++) {
+        for (int j = i; j < m; j++) {
+          sum[i][j] += p[i][j];
+        }
+      }
+    }
+    return sum;
+  }
+
   /** Which entries of one model's task vector are kept. */
   sealed interface Mask {
     /** Every entry (no sparsification). */

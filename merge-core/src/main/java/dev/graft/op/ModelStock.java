@@ -68,35 +68,86 @@ public final class ModelStock implements MergeOperator {
   private static Tensor filterWise(Tensor base, List<Tensor> ms, TensorScope scope) {
     int cols = (int) base.shape().dim(base.shape().rank() - 1);
     float[] b = base.toFloatArray();
-    List<float[]> xs = ms.stream().map(Tensor::toFloatArray).toList();
-    int n = xs.size();
+    float[][] xs = ms.stream().map(Tensor::toFloatArray).toArray(float[][]::new);
     float[] out = new float[b.length];
     for (int off = 0; off < b.length; off += cols) {
-      double cos = 0;
-      for (int i = 0; i < n; i++) {
-        for (int j = i + 1; j < n; j++) {
-          double dij = 0;
-          double ii = 0;
-          double jj = 0;
-          for (int k = off; k < off + cols; k++) {
-            double di = xs.get(i)[k] - b[k];
-            double dj = xs.get(j)[k] - b[k];
-            dij += di * dj;
-            ii += di * di;
-            jj += dj * dj;
-          }
-          cos += Math.max(-1, Math.min(1, dij / Math.max(Math.sqrt(ii) * Math.sqrt(jj), 1e-6)));
-        }
-      }
-      double t = ratio(n, cos / (n * (n - 1) / 2.0));
-      for (int k = off; k < off + cols; k++) {
-        double avg = 0;
-        for (float[] x : xs) {
-          avg += x[k];
-        }
-        out[k] = (float) (t * avg / n + (1 - t) * b[k]);
-      }
+      filterRow(b, xs, off, cols, out);
     }
     return base.backend().fromFloats(scope, out, base.shape());
+  }
+
+  /** One row of {@code filter_wise}: its own ratio from the row's task vectors, written at the same offset of {@code out}. */
+  private static void filterRow(float[] b, float[][] xs, int off, int cols, float[] out) {
+    int n = xs.length;
+    double cos = 0;
+    for (int i = 0; i < n; i++) {
+      for (int j = i + 1; j < n; j++) {
+        double dij = 0;
+        double ii = 0;
+        double jj = 0;
+        for (int k = off; k < off + cols; k++) {
+          double di = xs[i][k] - b[k];
+          double dj = xs[j][k] - b[k];
+          dij += di * dj;
+          ii += di * di;
+          jj += dj * dj;
+        }
+        cos += Math.max(-1, Math.min(1, dij / Math.max(Math.sqrt(ii) * Math.sqrt(jj), 1e-6)));
+      }
+    }
+    double t = ratio(n, cos / (n * (n - 1) / 2.0));
+    for (int k = off; k < off + cols; k++) {
+      double avg = 0;
+      for (float[] x : xs) {
+        avg += x[k];
+      }
+      out[k] = (float) (t * avg / n + (1 - t) * b[k]);
+    }
+  }
+
+  @Override
+  public boolean streams(Shape shape, List<Params> modelParams, Params global) {
+    return shape.numel() <= Integer.MAX_VALUE - 8 && modelParams.size() >= 2 && (shape.rank() < 2 || shape.dim(shape.rank() - 1) <= 1 << 24);
+  }
+
+  /**
+   * Per tensor: the task vectors' norms and pairwise dot products in a first pass over windows (summed as the reference
+   * backend sums), then the interpolation per window; {@code filter_wise}: windows of whole rows, each row on its own.
+   */
+  @Override
+  public void mergeStreamed(StreamedInputs in) {
+    int n = in.models();
+    Shape shape = in.shape();
+    if (in.global().bool("filter_wise") && shape.rank() >= 2) {
+      int cols = (int) shape.dim(shape.rank() - 1);
+      FusedKernels.rowWindows(in, cols, (b, xs, len, out) -> {
+        for (int off = 0; off < len; off += cols) {
+          filterRow(b, xs, off, cols, out);
+        }
+      });
+      return;
+    }
+    double[][] g = FusedKernels.deltaGram(in);
+    double cos = 0;
+    int pairs = 0;
+    for (int i = 0; i < n; i++) {
+      for (int j = i + 1; j < n; j++) {
+        double c = g[i][j] / Math.max(Math.sqrt(g[i][i]) * Math.sqrt(g[j][j]), 1e-6);
+        cos += Math.max(-1, Math.min(1, c));
+        pairs++;
+      }
+    }
+    double t = ratio(n, cos / pairs);
+    float fa = (float) (t / n);
+    float fb = (float) (1 - t);
+    FusedKernels.rowWindows(in, 1, (b, xs, len, out) -> {
+      for (int k = 0; k < len; k++) {
+        float avg = xs[0][k];
+        for (int i = 1; i < n; i++) {
+          avg = avg + xs[i][k];
+        }
+        out[k] = avg * fa + b[k] * fb;
+      }
+    });
   }
 }

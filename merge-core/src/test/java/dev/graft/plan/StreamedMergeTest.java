@@ -20,10 +20,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Tensors merged as streams (read a window at a time, written per window) have the same bytes as tensors merged whole
- * on the heap, for linear, SLERP and every streamed configuration of the task-vector family: top-k and band thresholds
- * found over windows and blocks (bf16 task vectors tie a lot at the threshold), Bernoulli masks drawn by position, L1
- * sums and SLERP's norms in the same order, row-wise masks and DELLA's draws made per window of whole rows (also rows
- * longer than a window).
+ * on the heap, for linear, SLERP, Model Stock and every streamed configuration of the task-vector family: top-k and
+ * band thresholds found over windows and blocks (bf16 task vectors tie a lot at the threshold), Bernoulli masks drawn
+ * by position, L1 sums, SLERP's norms and Model Stock's Gram matrix in the same order, row-wise masks and DELLA's
+ * draws made per window of whole rows (also rows longer than a window).
  */
 class StreamedMergeTest {
   @TempDir static Path work;
@@ -59,11 +59,14 @@ class StreamedMergeTest {
       "della|rescale: none",
       "della_linear|",
       "della|rescale: l1",
+      "model_stock|",
+      "model_stock|filter_wise: true",
       "ties|trim_scope: row, rescale: l1"})
   void streamedTensorsHaveTheBytesOfWholeOnes(String c) {
     String[] mp = c.split("\\|", -1);
     String method = mp[0];
-    java.util.function.IntFunction<String> extra = i -> (method.equals("task_arithmetic") || method.equals("linear") ? "" : ", density: " + new double[] {0.5, 0.3, 0.7}[i])
+    java.util.function.IntFunction<String> extra = i -> method.equals("model_stock") ? "" : "weight: " + new double[] {1.0, 0.6, -0.4}[i]
+        + (method.equals("task_arithmetic") || method.equals("linear") ? "" : ", density: " + new double[] {0.5, 0.3, 0.7}[i])
         + (method.startsWith("breadcrumbs") ? ", gamma: " + new double[] {0.02, 0.01, 0.05}[i] : "")
         + (method.startsWith("della") ? ", epsilon: 0.1" : "");
     String yaml = """
@@ -71,11 +74,11 @@ class StreamedMergeTest {
         base_model: family/base
         models:
           - model: family/ft-1
-            parameters: {weight: 1.0%s}
+            parameters: {%s}
           - model: family/ft-2
-            parameters: {weight: 0.6%s}
+            parameters: {%s}
           - model: family/ft-3
-            parameters: {weight: -0.4%s}
+            parameters: {%s}
         parameters: {%s}
         dtype: float32
         out_dtype: float32
