@@ -506,12 +506,18 @@ final class FusedKernels {
    * the reference backend's {@code norm} and {@code dot} sum (per block in order, the blocks' sums in block order).
    */
   static double[] normsAndDot(StreamedInputs in, int ia, int ib) {
+    return normsAndDot(in, ia, ib, false);
+  }
+
+  /** {@link #normsAndDot(StreamedInputs, int, int)} of {@code x - base} for both when {@code lessBase} (float differences). */
+  static double[] normsAndDot(StreamedInputs in, int ia, int ib, boolean lessBase) {
     int n = Math.toIntExact(in.shape().numel());
     int blocks = Parallel.blocks(n);
     double[][] parts = new double[blocks][];
     Parallel.forBlocks(n, blocks, (bl, lo, hi) -> {
       float[] a = scratch(0);
       float[] b = scratch(1);
+      float[] base = lessBase ? scratch(2) : null;
       double saa = 0;
       double sbb = 0;
       double sab = 0;
@@ -519,6 +525,13 @@ final class FusedKernels {
         len = Math.min(STREAM_CHUNK, hi - c0);
         in.source().read(ia, c0, len, a);
         in.source().read(ib, c0, len, b);
+        if (base != null) {
+          in.source().read(StreamedInputs.BASE, c0, len, base);
+          for (int j = 0; j < len; j++) {
+            a[j] = a[j] - base[j];
+            b[j] = b[j] - base[j];
+          }
+        }
         for (int j = 0; j < len; j++) {
           saa += (double) a[j] * a[j];
           sbb += (double) b[j] * b[j];
@@ -567,7 +580,8 @@ final class FusedKernels {
 
   /**
    * Streams a tensor through {@code merge} in windows of whole rows of {@code cols} entries ({@code cols = 1}: any
-   * windows), the base and every model decoded per window, the result written per window.
+   * windows), the base (when there is one, else {@code b} is null) and every model decoded per window, the result
+   * written per window.
    */
   static void rowWindows(StreamedInputs in, int cols, WindowMerge merge) {
     int n = Math.toIntExact(in.shape().numel());
@@ -576,7 +590,7 @@ final class FusedKernels {
     int perWindow = Math.max(1, STREAM_CHUNK / cols);
     Parallel.forBlocks(rows, Math.max(1, Math.min(rows, Parallel.blocks(n))), (bl, lo, hi) -> {
       int size = perWindow * cols;
-      float[] b = scratch(0, size);
+      float[] b = in.hasBase() ? scratch(0, size) : null;
       float[] out = scratch(1, size);
       float[][] xs = new float[m][];
       for (int i = 0; i < m; i++) {
@@ -586,7 +600,9 @@ final class FusedKernels {
         nr = Math.min(perWindow, hi - r0);
         int len = nr * cols;
         int pos = r0 * cols;
-        in.source().read(StreamedInputs.BASE, pos, len, b);
+        if (b != null) {
+          in.source().read(StreamedInputs.BASE, pos, len, b);
+        }
         for (int i = 0; i < m; i++) {
           in.source().read(i, pos, len, xs[i]);
         }
@@ -594,6 +610,34 @@ final class FusedKernels {
         in.sink().put(pos, out, len);
       }
     });
+  }
+
+  /** Reads one window of rows: base {@code b} (null without one) and models {@code xs} at indices [0, len). */
+  interface WindowRead {
+    void read(float[] b, float[][] xs, int len);
+  }
+
+  /** Reads a streamed tensor on the calling thread, window after window of whole rows, in order (for sums in row order). */
+  static void rowsInOrder(StreamedInputs in, int cols, WindowRead body) {
+    int n = Math.toIntExact(in.shape().numel());
+    int m = in.models();
+    int perWindow = Math.max(1, STREAM_CHUNK / cols);
+    int size = perWindow * cols;
+    float[] b = in.hasBase() ? scratch(0, size) : null;
+    float[][] xs = new float[m][];
+    for (int i = 0; i < m; i++) {
+      xs[i] = scratch(2 + i, size);
+    }
+    for (int pos = 0, len; pos < n; pos += len) {
+      len = Math.min(size, n - pos);
+      if (b != null) {
+        in.source().read(StreamedInputs.BASE, pos, len, b);
+      }
+      for (int i = 0; i < m; i++) {
+        in.source().read(i, pos, len, xs[i]);
+      }
+      body.read(b, xs, len);
+    }
   }
 
   /**

@@ -91,6 +91,93 @@ public final class NuSlerp implements MergeOperator {
     return a.backend().fromFloats(a.scope(), out, a.shape());
   }
 
+  @Override
+  public boolean streams(Shape shape, List<Params> modelParams, Params global) {
+    return shape.numel() <= Integer.MAX_VALUE - 8 && (shape.rank() < 2 || shape.dim(shape.rank() - 1) <= 1 << 24);
+  }
+
+  /**
+   * Flattened: norms and dot product in a first pass over windows (summed as the reference backend sums), then the
+   * combination per window. Per row: windows of whole rows, each row on its own. Per column: the column sums in one pass
+   * over the rows in order (on one thread: the order is the whole path's), then the combination per window.
+   */
+  @Override
+  public void mergeStreamed(StreamedInputs in) {
+    double w0 = in.modelParams().get(0).number("weight");
+    double w1 = in.modelParams().get(1).number("weight");
+    double t = Math.abs(w0 + w1) < 1e-8 ? 0.5 : w1 / (w0 + w1);
+    Shape shape = in.shape();
+    boolean base = in.hasBase();
+    if (in.global().bool("nuslerp_flatten") || shape.rank() < 2) {
+      double[] s = FusedKernels.normsAndDot(in, 0, 1, base);
+      double na = Math.max(Math.sqrt(s[0]), 1e-7);
+      double nb = Math.max(Math.sqrt(s[1]), 1e-7);
+      double[] w = weights(t, s[2] / (na * nb));
+      float f0 = (float) w[0];
+      float f1 = (float) w[1];
+      FusedKernels.rowWindows(in, 1, (b, xs, len, out) -> {
+        for (int k = 0; k < len; k++) {
+          float x = base ? xs[0][k] - b[k] : xs[0][k];
+          float y = base ? xs[1][k] - b[k] : xs[1][k];
+          float r = x * f0 + y * f1;
+          out[k] = base ? r + b[k] : r;
+        }
+      });
+      return;
+    }
+    int cols = (int) shape.dim(shape.rank() - 1);
+    if (in.global().bool("nuslerp_row_wise")) {
+      FusedKernels.rowWindows(in, cols, (b, xs, len, out) -> {
+        for (int off = 0; off < len; off += cols) {
+          double xx = 0;
+          double yy = 0;
+          double xy = 0;
+          for (int i = off; i < off + cols; i++) {
+            float x = base ? xs[0][i] - b[i] : xs[0][i];
+            float y = base ? xs[1][i] - b[i] : xs[1][i];
+            xx += (double) x * x;
+            yy += (double) y * y;
+            xy += (double) x * y;
+          }
+          double[] w = weights(t, xy / (Math.max(Math.sqrt(xx), 1e-7) * Math.max(Math.sqrt(yy), 1e-7)));
+          for (int i = off; i < off + cols; i++) {
+            combine(w[0], w[1], base, b, xs, i, out);
+          }
+        }
+      });
+      return;
+    }
+    double[][] sums = new double[3][cols];
+    FusedKernels.rowsInOrder(in, cols, (b, xs, len) -> {
+      for (int i = 0; i < len; i++) {
+        int c = i % cols;
+        float x = base ? xs[0][i] - b[i] : xs[0][i];
+        float y = base ? xs[1][i] - b[i] : xs[1][i];
+        sums[0][c] += (double) x * x;
+        sums[1][c] += (double) y * y;
+        sums[2][c] += (double) x * y;
+      }
+    });
+    double[][] w = new double[cols][];
+    for (int c = 0; c < cols; c++) {
+      w[c] = weights(t, sums[2][c] / (Math.max(Math.sqrt(sums[0][c]), 1e-7) * Math.max(Math.sqrt(sums[1][c]), 1e-7)));
+    }
+    FusedKernels.rowWindows(in, cols, (b, xs, len, out) -> {
+      for (int i = 0; i < len; i++) {
+        double[] wc = w[i % cols];
+        combine(wc[0], wc[1], base, b, xs, i, out);
+      }
+    });
+  }
+
+  /** Entry {@code i} of a per-vector interpolation: {@code (float) (w0·x + w1·y)}, the base added back in float. */
+  private static void combine(double w0, double w1, boolean base, float[] b, float[][] xs, int i, float[] out) {
+    float x = base ? xs[0][i] - b[i] : xs[0][i];
+    float y = base ? xs[1][i] - b[i] : xs[1][i];
+    float r = (float) (w0 * x + w1 * y);
+    out[i] = base ? r + b[i] : r;
+  }
+
   private static double[] weights(double t, double cos) {
     double theta = Math.acos(Math.max(-1, Math.min(1, cos)));
     double sin = Math.sin(theta);

@@ -12,13 +12,15 @@ import java.util.Objects;
  * @param tensor the output tensor's name (for messages and seeds)
  * @param shape the shape of every input and of the output
  * @param modelParams resolved per-model parameters, in recipe order
+ * @param hasBase whether there is a base model
  * @param baseIndex which model is the base (SLERP), or -1: then the base, if any, is read as {@link #BASE}
  * @param global resolved global parameters
  * @param seed this tensor's seed, derived from the run seed and the tensor name
  * @param source where entries come from
  * @param sink where merged entries go
  */
-public record StreamedInputs(String tensor, Shape shape, List<Params> modelParams, int baseIndex, Params global, long seed, Source source, Sink sink) {
+public record StreamedInputs(
+    String tensor, Shape shape, List<Params> modelParams, boolean hasBase, int baseIndex, Params global, long seed, Source source, Sink sink) {
   /** The input number of the base in {@link Source#read}. */
   public static final int BASE = -1;
 

@@ -310,7 +310,7 @@ public final class MergeExecutor {
       cp.read(in.tensor(), from, len, buf);
       DTypeCodec.decode(java.lang.foreign.MemorySegment.ofBuffer(buf.flip()), 0, dt, dst, 0, len);
     };
-    StreamedInputs in = new StreamedInputs(t.name(), t.shape(), trims.getOrDefault(t, t.modelParams()), t.baseIndex(), t.global(), tensorSeed(o.seed(), t.name()), source,
+    StreamedInputs in = new StreamedInputs(t.name(), t.shape(), trims.getOrDefault(t, t.modelParams()), t.base() != null, t.baseIndex(), t.global(), tensorSeed(o.seed(), t.name()), source,
         (from, values, len) -> sink.putRange(t, from, values, len));
     plan.operator().mergeStreamed(in);
     long bytes = 0; // each input tensor once, as the whole-tensor path counts them (a base among the models once)

@@ -20,10 +20,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Tensors merged as streams (read a window at a time, written per window) have the same bytes as tensors merged whole
- * on the heap, for linear, SLERP, Model Stock and every streamed configuration of the task-vector family: top-k and
- * band thresholds found over windows and blocks (bf16 task vectors tie a lot at the threshold), Bernoulli masks drawn
- * by position, L1 sums, SLERP's norms and Model Stock's Gram matrix in the same order, row-wise masks and DELLA's
- * draws made per window of whole rows (also rows longer than a window).
+ * on the heap, for linear, SLERP, NuSLERP, Model Stock and every streamed configuration of the task-vector family:
+ * top-k and band thresholds found over windows and blocks (bf16 task vectors tie a lot at the threshold), Bernoulli
+ * masks drawn by position, L1 sums, norms and Gram matrices in the same order, row-wise masks and DELLA's draws made per
+ * window of whole rows (also rows longer than a window).
  */
 class StreamedMergeTest {
   @TempDir static Path work;
@@ -123,6 +123,40 @@ class StreamedMergeTest {
     try (Checkpoint a = Checkpoint.open(work.resolve("slerp-s")); Checkpoint b = Checkpoint.open(work.resolve("slerp-w"))) {
       for (String name : a.tensors().keySet()) {
         assertThat(bytes(a, name)).as(name).isEqualTo(bytes(b, name));
+      }
+    }
+  }
+
+  /** NuSLERP: flattened (norms in a first pass), per row, per column (sums in row order), with and without a base. */
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "base_model: family/base|",
+      "|",
+      "base_model: family/base|nuslerp_flatten: false, nuslerp_row_wise: true",
+      "base_model: family/base|nuslerp_flatten: false",
+      "|nuslerp_flatten: false"})
+  void nuslerpStreamsWithTheBytesOfWholeTensors(String c) {
+    String[] bp = c.split("\\|", -1);
+    String yaml = """
+        merge_method: nuslerp
+        %s
+        models:
+          - model: family/ft-1
+            parameters: {weight: 0.3}
+          - model: family/ft-2
+            parameters: {weight: 0.7}
+        parameters: {%s}
+        dtype: float32
+        out_dtype: float32
+        """.formatted(bp[0], bp[1]);
+    MergeExecutor.streamMin = 0;
+    MergeExecutor.Result streamed = merge(yaml, work.resolve("nu-s-" + c.hashCode()));
+    MergeExecutor.streamMin = Long.MAX_VALUE;
+    merge(yaml, work.resolve("nu-w-" + c.hashCode()));
+    assertThat(streamed.streamed()).isEqualTo(streamed.tensors());
+    try (Checkpoint a = Checkpoint.open(work.resolve("nu-s-" + c.hashCode())); Checkpoint b = Checkpoint.open(work.resolve("nu-w-" + c.hashCode()))) {
+      for (String name : a.tensors().keySet()) {
+        assertThat(bytes(a, name)).as(c + " " + name).isEqualTo(bytes(b, name));
       }
     }
   }
