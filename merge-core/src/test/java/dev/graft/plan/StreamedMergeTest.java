@@ -83,21 +83,11 @@ class StreamedMergeTest {
         dtype: float32
         out_dtype: float32
         """.formatted(method, extra.apply(0), extra.apply(1), extra.apply(2), mp[1]);
-    MergeExecutor.streamMin = 0;
-    MergeExecutor.Result streamed = merge(yaml, work.resolve("streamed-" + c.hashCode()));
-    MergeExecutor.streamMin = Long.MAX_VALUE;
-    MergeExecutor.Result whole = merge(yaml, work.resolve("whole-" + c.hashCode()));
-    assertThat(whole.streamed()).isZero();
+    MergeExecutor.Result streamed = bothWays(yaml, "task-" + c.hashCode());
     if (mp[1].contains("l1") && (method.startsWith("della") || mp[1].contains("row"))) {
       assertThat(streamed.streamed()).as("row-wise masks with L1 sums over the whole tensor: never streamed").isZero();
     } else {
       assertThat(streamed.streamed()).as("tensors streamed").isEqualTo(streamed.tensors());
-    }
-    try (Checkpoint a = Checkpoint.open(work.resolve("streamed-" + c.hashCode())); Checkpoint b = Checkpoint.open(work.resolve("whole-" + c.hashCode()))) {
-      assertThat(a.tensors().keySet()).isEqualTo(b.tensors().keySet());
-      for (String name : a.tensors().keySet()) {
-        assertThat(bytes(a, name)).as(c + " " + name).isEqualTo(bytes(b, name));
-      }
     }
   }
 
@@ -114,17 +104,8 @@ class StreamedMergeTest {
         dtype: float32
         out_dtype: float32
         """;
-    MergeExecutor.streamMin = 0;
-    MergeExecutor.Result streamed = merge(yaml, work.resolve("slerp-s"));
-    MergeExecutor.streamMin = Long.MAX_VALUE;
-    MergeExecutor.Result whole = merge(yaml, work.resolve("slerp-w"));
+    MergeExecutor.Result streamed = bothWays(yaml, "slerp");
     assertThat(streamed.streamed()).isEqualTo(streamed.tensors());
-    assertThat(whole.streamed()).isZero();
-    try (Checkpoint a = Checkpoint.open(work.resolve("slerp-s")); Checkpoint b = Checkpoint.open(work.resolve("slerp-w"))) {
-      for (String name : a.tensors().keySet()) {
-        assertThat(bytes(a, name)).as(name).isEqualTo(bytes(b, name));
-      }
-    }
   }
 
   /** NuSLERP: flattened (norms in a first pass), per row, per column (sums in row order), with and without a base. */
@@ -149,16 +130,8 @@ class StreamedMergeTest {
         dtype: float32
         out_dtype: float32
         """.formatted(bp[0], bp[1]);
-    MergeExecutor.streamMin = 0;
-    MergeExecutor.Result streamed = merge(yaml, work.resolve("nu-s-" + c.hashCode()));
-    MergeExecutor.streamMin = Long.MAX_VALUE;
-    merge(yaml, work.resolve("nu-w-" + c.hashCode()));
+    MergeExecutor.Result streamed = bothWays(yaml, "nu-" + c.hashCode());
     assertThat(streamed.streamed()).isEqualTo(streamed.tensors());
-    try (Checkpoint a = Checkpoint.open(work.resolve("nu-s-" + c.hashCode())); Checkpoint b = Checkpoint.open(work.resolve("nu-w-" + c.hashCode()))) {
-      for (String name : a.tensors().keySet()) {
-        assertThat(bytes(a, name)).as(c + " " + name).isEqualTo(bytes(b, name));
-      }
-    }
   }
 
   @ParameterizedTest
@@ -202,13 +175,26 @@ class StreamedMergeTest {
             parameters: {weight: 0.8, density: 0.3%s}
         parameters: {%s}
         """.formatted(mp[0], extra, extra, extra, mp[1]);
+    assertThat(bothWays(yaml, "long-" + c.hashCode()).streamed()).isEqualTo(1);
+  }
+
+  /**
+   * Merges {@code yaml} with streaming on and off; checks that the second streamed nothing and that both wrote the same
+   * tensors with the same bytes; returns the streamed run's result.
+   */
+  private static MergeExecutor.Result bothWays(String yaml, String tag) {
     MergeExecutor.streamMin = 0;
-    assertThat(merge(yaml, work.resolve("long-s-" + c.hashCode())).streamed()).isEqualTo(1);
+    MergeExecutor.Result streamed = merge(yaml, work.resolve(tag + "-streamed"));
     MergeExecutor.streamMin = Long.MAX_VALUE;
-    assertThat(merge(yaml, work.resolve("long-w-" + c.hashCode())).streamed()).isZero();
-    try (Checkpoint a = Checkpoint.open(work.resolve("long-s-" + c.hashCode())); Checkpoint b = Checkpoint.open(work.resolve("long-w-" + c.hashCode()))) {
-      assertThat(bytes(a, "w")).as(c).isEqualTo(bytes(b, "w"));
+    MergeExecutor.Result whole = merge(yaml, work.resolve(tag + "-whole"));
+    assertThat(whole.streamed()).isZero();
+    try (Checkpoint a = Checkpoint.open(work.resolve(tag + "-streamed")); Checkpoint b = Checkpoint.open(work.resolve(tag + "-whole"))) {
+      assertThat(a.tensors().keySet()).isEqualTo(b.tensors().keySet());
+      for (String name : a.tensors().keySet()) {
+        assertThat(bytes(a, name)).as(tag + " " + name).isEqualTo(bytes(b, name));
+      }
     }
+    return streamed;
   }
 
   private static MergeExecutor.Result merge(String yaml, Path out) {
