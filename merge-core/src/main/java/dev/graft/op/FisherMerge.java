@@ -3,6 +3,7 @@ package dev.graft.op;
 import static dev.graft.op.ParamSpec.Scope.GLOBAL;
 import static dev.graft.op.ParamSpec.Scope.PER_MODEL;
 
+import dev.graft.tensor.Shape;
 import dev.graft.tensor.Tensor;
 import dev.graft.tensor.TensorScope;
 import java.util.List;
@@ -49,12 +50,7 @@ public final class FisherMerge implements MergeOperator {
       Tensor num = null;
       Tensor den = null;
       for (int i = 0; i < n; i++) {
-        Params p = in.modelParams().get(i);
-        double c = p.number("weight");
-        if (normalize && p.has(NORM)) {
-          double norm = p.number(NORM);
-          c = norm > 0 ? c / norm : c;
-        }
+        double c = coefficient(in.modelParams().get(i), normalize);
         Tensor f = in.fishers().get(i).moveTo(tmp);
         if (!favor || i == 0) {
           f = f.clampMin(floor);
@@ -66,5 +62,59 @@ public final class FisherMerge implements MergeOperator {
       }
       return num.div(den).moveTo(scope);
     }
+  }
+
+  @Override
+  public boolean streams(Shape shape, List<Params> modelParams, Params global) {
+    return shape.numel() <= Integer.MAX_VALUE - 8;
+  }
+
+  /** Per window: the models and their Fisher tensors, combined with the floats of {@link #merge}. */
+  @Override
+  public void mergeStreamed(StreamedInputs in) {
+    int n = in.models();
+    float floor = (float) in.global().number("fisher_floor");
+    boolean favor = in.global().bool("favor_target");
+    float[] c = new float[n];
+    for (int i = 0; i < n; i++) {
+      c[i] = (float) coefficient(in.modelParams().get(i), in.global().bool("normalize_fishers"));
+    }
+    int size = Math.toIntExact(in.shape().numel());
+    dev.graft.internal.Parallel.forBlocks(size, dev.graft.internal.Parallel.blocks(size), (bl, lo, hi) -> {
+      float[] x = FusedKernels.scratch(0);
+      float[] f = FusedKernels.scratch(1);
+      float[] num = FusedKernels.scratch(2);
+      float[] den = FusedKernels.scratch(3);
+      for (int c0 = lo, len; c0 < hi; c0 += len) {
+        len = Math.min(FusedKernels.STREAM_CHUNK, hi - c0);
+        for (int i = 0; i < n; i++) {
+          in.source().read(i, c0, len, x);
+          in.source().read(StreamedInputs.fisher(i), c0, len, f);
+          boolean clamp = !favor || i == 0;
+          float ci = c[i];
+          for (int k = 0; k < len; k++) {
+            float fk = clamp && !Float.isNaN(f[k]) ? Math.max(f[k], floor) : f[k];
+            float cf = fk * ci;
+            float term = cf * x[k];
+            num[k] = i == 0 ? term : num[k] + term;
+            den[k] = i == 0 ? cf : den[k] + cf;
+          }
+        }
+        for (int k = 0; k < len; k++) {
+          num[k] = num[k] / den[k];
+        }
+        in.sink().put(c0, num, len);
+      }
+    });
+  }
+
+  /** Model i's merging coefficient c, divided by its Fisher norm when {@code normalize_fishers}. */
+  private static double coefficient(Params p, boolean normalize) {
+    double c = p.number("weight");
+    if (normalize && p.has(NORM)) {
+      double norm = p.number(NORM);
+      c = norm > 0 ? c / norm : c;
+    }
+    return c;
   }
 }

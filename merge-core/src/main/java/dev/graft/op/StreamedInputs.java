@@ -24,6 +24,11 @@ public record StreamedInputs(
   /** The input number of the base in {@link Source#read}. */
   public static final int BASE = -1;
 
+  /** The input number of model {@code i}'s diagonal Fisher tensor in {@link Source#read} (the {@code fisher} operator). */
+  public static int fisher(int i) {
+    return -2 - i;
+  }
+
   public StreamedInputs {
     Objects.requireNonNull(tensor, "tensor");
     Objects.requireNonNull(shape, "shape");

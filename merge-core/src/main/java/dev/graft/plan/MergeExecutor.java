@@ -219,7 +219,8 @@ public final class MergeExecutor {
                 int permits = streamed ? 1 : (int) Math.max(1, Math.min(total, estimate(t) >> 20));
                 memory.acquireUninterruptibly(permits);
                 try {
-                  read.addAndGet(streamed ? runStreamed(plan, t, cps, trims, sink, o) : runTask(plan, t, cps, fishers, fisherNorms, trims, sink, o, root));
+                  read.addAndGet(streamed ? runStreamed(plan, t, cps, fishers, fisherNorms, trims, sink, o)
+                      : runTask(plan, t, cps, fishers, fisherNorms, trims, sink, o, root));
                 } finally {
                   memory.release(permits);
                 }
@@ -285,32 +286,47 @@ public final class MergeExecutor {
   /**
    * Whether a task is merged as a stream ({@link dev.graft.op.MergeOperator#mergeStreamed}) when written to files: on
    * the reference backend (whose floats the streamed kernels reproduce), with a base when the operator needs one,
-   * inputs of the output's
-   * shape (no vocabulary rows to rectify) and no Fisher tensors, by an operator that streams these parameters. Such a
-   * task holds a few windows per thread instead of its inputs.
+   * inputs and Fisher tensors of the output's shape (no vocabulary rows to rectify), by an operator that streams these
+   * parameters. Such a task holds a few windows per thread instead of its inputs.
    */
   public static boolean streams(MergePlan plan, TensorTask t, String backend) {
     boolean baseOk = t.base() != null || plan.operator().spec().base() != dev.graft.op.OperatorSpec.BaseUse.REQUIRED;
     return t.copy() == null && backend.equals("reference") && t.shape().numel() >= Math.max(1, streamMin) && baseOk && !t.rectifiesRows()
-        && t.fishers().isEmpty() && plan.operator().streams(t.shape(), t.modelParams(), t.global());
+        && t.fishers().stream().allMatch(f -> f.shape().equals(t.shape())) && plan.operator().streams(t.shape(), t.modelParams(), t.global());
   }
 
   private static final dev.graft.internal.DirectBuffers STREAM_BUFFER = new dev.graft.internal.DirectBuffers();
 
   /** Merges one task as a stream: inputs read a window at a time with positional reads, results written per window. */
-  private static long runStreamed(MergePlan plan, TensorTask t, List<Checkpoint> cps, Map<TensorTask, List<Params>> trims, Sink sink, Options o) {
+  private static long runStreamed(
+      MergePlan plan, TensorTask t, List<Checkpoint> cps, List<Checkpoint> fishers, Map<Integer, Double> fisherNorms,
+      Map<TensorTask, List<Params>> trims, Sink sink, Options o) {
     TensorTask.Input[] inputs = t.models().toArray(TensorTask.Input[]::new);
     // Positional reads into a small buffer per thread: a mapping would add its resident pages to the process's
     // memory for as long as the task runs, and page faults on every fresh mapping.
     StreamedInputs.Source source = (input, from, len, dst) -> {
-      TensorTask.Input in = input == StreamedInputs.BASE ? t.base() : inputs[input];
-      Checkpoint cp = cps.get(in.model());
+      TensorTask.Input in;
+      Checkpoint cp;
+      if (input >= 0 || input == StreamedInputs.BASE) {
+        in = input == StreamedInputs.BASE ? t.base() : inputs[input];
+        cp = cps.get(in.model());
+      } else {
+        in = t.fishers().get(-2 - input);
+        cp = fishers.get(in.model());
+      }
       DType dt = cp.info(in.tensor()).dtype();
       java.nio.ByteBuffer buf = STREAM_BUFFER.get(len * dt.byteSize());
       cp.read(in.tensor(), from, len, buf);
       DTypeCodec.decode(java.lang.foreign.MemorySegment.ofBuffer(buf.flip()), 0, dt, dst, 0, len);
     };
-    StreamedInputs in = new StreamedInputs(t.name(), t.shape(), trims.getOrDefault(t, t.modelParams()), t.base() != null, t.baseIndex(), t.global(), tensorSeed(o.seed(), t.name()), source,
+    List<Params> params = trims.getOrDefault(t, t.modelParams());
+    if (!t.fishers().isEmpty()) { // each model's Fisher norm over the whole merge, as for whole tensors
+      params = new ArrayList<>();
+      for (int i = 0; i < t.fishers().size(); i++) {
+        params.add(t.modelParams().get(i).with(FisherMerge.NORM, fisherNorms.getOrDefault(t.fishers().get(i).model(), 1.0)));
+      }
+    }
+    StreamedInputs in = new StreamedInputs(t.name(), t.shape(), params, t.base() != null, t.baseIndex(), t.global(), tensorSeed(o.seed(), t.name()), source,
         (from, values, len) -> sink.putRange(t, from, values, len));
     plan.operator().mergeStreamed(in);
     long bytes = 0; // each input tensor once, as the whole-tensor path counts them (a base among the models once)
