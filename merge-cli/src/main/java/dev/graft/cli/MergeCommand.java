@@ -120,9 +120,8 @@ final class MergeCommand implements Callable<Integer> {
         boolean stream = MergeExecutor.streams(p, t, backend);
         if (stream) {
           streamed++;
-        } else {
-          peak = Math.max(peak, MergeExecutor.estimate(t));
         }
+        peak = Math.max(peak, stream ? MergeExecutor.streamedEstimate(t) : MergeExecutor.estimate(t));
         o.printf(Locale.ROOT, "  %s %s %s <- %s%s%s%n", t.name(), t.shape(), t.outDtype(), t.copy() != null ? "copy of model " + t.copy().model()
             : describe(t), t.copy() != null ? "" : " " + params(t), stream ? " (streamed)" : "");
       }

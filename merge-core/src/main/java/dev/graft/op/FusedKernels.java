@@ -325,7 +325,7 @@ final class FusedKernels {
   }
 
   /** Entries per window when a tensor is streamed from its checkpoint: a few windows per thread stay in cache. */
-  static final int STREAM_CHUNK = 1 << 15;
+  static final int STREAM_CHUNK = StreamedInputs.WINDOW;
 
   private static final ThreadLocal<java.util.ArrayList<float[]>> SCRATCH = ThreadLocal.withInitial(java.util.ArrayList::new);
 

@@ -21,6 +21,9 @@ import java.util.Objects;
  */
 public record StreamedInputs(
     String tensor, Shape shape, List<Params> modelParams, boolean hasBase, int baseIndex, Params global, long seed, Source source, Sink sink) {
+  /** Entries per window: what a streamed operator reads and writes at a time, per thread. */
+  public static final int WINDOW = 1 << 15;
+
   /** The input number of the base in {@link Source#read}. */
   public static final int BASE = -1;
 

@@ -257,6 +257,14 @@ public final class MergeExecutor {
     }
   }
 
+  /**
+   * Bytes of float32 data a streamed task holds at its peak: per thread, a window of every input and Fisher tensor and
+   * a few more (the output, masks), whatever the tensor's size.
+   */
+  public static long streamedEstimate(TensorTask t) {
+    return (t.reads().size() + t.fishers().size() + 4L) * dev.graft.op.StreamedInputs.WINDOW * 4L;
+  }
+
   /** Bytes of float32 data a task holds at its peak: its inputs plus a few temporaries of the output's size. */
   public static long estimate(TensorTask t) {
     long in = 0;
