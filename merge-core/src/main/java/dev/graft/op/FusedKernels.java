@@ -11,6 +11,11 @@ import java.util.List;
  * same order, as the operator's tensor-layer formulation, so the bytes do not depend on the path (tested against the
  * other backends); what changes is that there are no temporaries, one pass instead of ten or twenty, both cores, and
  * a top-k selection linear in the tensor size (two histogram passes on the magnitudes' bits) instead of a sort.
+ *
+ * <p>The same kernels run on streamed tensors ({@link StreamedInputs}): over windows of entries decoded from the
+ * checkpoints into per-thread scratch arrays, positions shifted by the window's start, the result written per window.
+ * Passes that need the whole tensor (top-k histograms, L1 sums, norms) visit the windows in the blocks and order the
+ * whole-array path uses, so the bytes are the same either way ({@code StreamedMergeTest}).
  */
 final class FusedKernels {
   private FusedKernels() {}
