@@ -97,9 +97,9 @@ final class MergeCommand implements Callable<Integer> {
       MergeExecutor.Result r = MergeRunner.run(plans, stages, out, opt, work.mergeProgress(err, bar));
       bar[0].finish();
       double secs = (System.nanoTime() - t0) / 1e9;
-      o.printf(Locale.ROOT, "merged %d tensors (%s read, %s written) with %s on %s in %.2f s into %s%n", r.tensors(),
-          ByteSize.format(r.bytesRead()), ByteSize.format(r.bytesWritten()), plans.get(plans.size() - 1).operator().spec().name(),
-          be.name(), secs, out);
+      o.printf(Locale.ROOT, "merged %d tensors (%s%s read, %s written) with %s on %s in %.2f s into %s%n", r.tensors(),
+          r.streamed() > 0 ? r.streamed() + " as streams; " : "", ByteSize.format(r.bytesRead()), ByteSize.format(r.bytesWritten()),
+          plans.get(plans.size() - 1).operator().spec().name(), be.name(), secs, out);
       o.flush();
       return 0;
     }
