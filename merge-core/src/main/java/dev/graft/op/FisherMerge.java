@@ -79,32 +79,26 @@ public final class FisherMerge implements MergeOperator {
     for (int i = 0; i < n; i++) {
       c[i] = (float) coefficient(in.modelParams().get(i), in.global().bool("normalize_fishers"));
     }
-    int size = Math.toIntExact(in.shape().numel());
-    dev.graft.internal.Parallel.forBlocks(size, dev.graft.internal.Parallel.blocks(size), (bl, lo, hi) -> {
-      float[] x = FusedKernels.scratch(0);
-      float[] f = FusedKernels.scratch(1);
-      float[] num = FusedKernels.scratch(2);
-      float[] den = FusedKernels.scratch(3);
-      for (int c0 = lo, len; c0 < hi; c0 += len) {
-        len = Math.min(FusedKernels.STREAM_CHUNK, hi - c0);
-        for (int i = 0; i < n; i++) {
-          in.source().read(i, c0, len, x);
-          in.source().read(StreamedInputs.fisher(i), c0, len, f);
-          boolean clamp = !favor || i == 0;
-          float ci = c[i];
-          for (int k = 0; k < len; k++) {
-            float fk = clamp && !Float.isNaN(f[k]) ? Math.max(f[k], floor) : f[k];
-            float cf = fk * ci;
-            float term = cf * x[k];
-            num[k] = i == 0 ? term : num[k] + term;
-            den[k] = i == 0 ? cf : den[k] + cf;
-          }
-        }
+    int[] fishers = java.util.stream.IntStream.range(0, n).map(StreamedInputs::fisher).toArray();
+    FusedKernels.windows(in, 1, FusedKernels.rowBlocks(in, 1), fishers, (bl, b, xs, fs, len, pos, num) -> {
+      float[] den = FusedKernels.scratch(2 + 2 * n, len);
+      for (int i = 0; i < n; i++) {
+        float[] x = xs[i];
+        float[] f = fs[i];
+        boolean clamp = !favor || i == 0;
+        float ci = c[i];
         for (int k = 0; k < len; k++) {
-          num[k] = num[k] / den[k];
+          float fk = clamp && !Float.isNaN(f[k]) ? Math.max(f[k], floor) : f[k];
+          float cf = fk * ci;
+          float term = cf * x[k];
+          num[k] = i == 0 ? term : num[k] + term;
+          den[k] = i == 0 ? cf : den[k] + cf;
         }
-        in.sink().put(c0, num, len);
       }
+      for (int k = 0; k < len; k++) {
+        num[k] = num[k] / den[k];
+      }
+      in.sink().put(pos, num, len);
     });
   }
 

@@ -443,25 +443,9 @@ final class FusedKernels {
 
   /** {@link #linear(float[][], double[], boolean, double)} over a streamed tensor, a window at a time per thread. */
   static void linear(StreamedInputs in, double[] w, boolean normalize, double scale) {
-    int n = Math.toIntExact(in.shape().numel());
-    int m = w.length;
     float[] fw = floats(w);
     float fs = (float) scale;
-    Parallel.forBlocks(n, Parallel.blocks(n), (bl, lo, hi) -> {
-      float[] out = scratch(0);
-      float[][] xs = new float[m][];
-      for (int i = 0; i < m; i++) {
-        xs[i] = scratch(1 + i);
-      }
-      for (int c0 = lo, len; c0 < hi; c0 += len) {
-        len = Math.min(STREAM_CHUNK, hi - c0);
-        for (int i = 0; i < m; i++) {
-          in.source().read(i, c0, len, xs[i]);
-        }
-        linear(xs, fw, normalize, fs, 0, len, out);
-        in.sink().put(c0, out, len);
-      }
-    });
+    rowWindows(in, 1, (b, xs, len, pos, out) -> linear(xs, fw, normalize, fs, 0, len, out));
   }
 
   /** The linear combination of indices [lo, hi) of {@code x} into the same indices of {@code out}. */
@@ -507,99 +491,40 @@ final class FusedKernels {
   }
 
   /**
-   * Σ a², Σ b² and Σ a·b over inputs {@code ia} and {@code ib} of a streamed tensor, in double precision, each summed as
-   * the reference backend's {@code norm} and {@code dot} sum (per block in order, the blocks' sums in block order).
+   * One window of a streamed tensor, at indices [0, len) of each array, its first entry at position {@code pos}: the
+   * base ({@code b}, null when there is none or it is one of the models), the models, the extra inputs asked for, and
+   * an output array of the window's size.
    */
-  static double[] normsAndDot(StreamedInputs in, int ia, int ib) {
-    return normsAndDot(in, ia, ib, false);
-  }
-
-  /** {@link #normsAndDot(StreamedInputs, int, int)} of {@code x - base} for both when {@code lessBase} (float differences). */
-  static double[] normsAndDot(StreamedInputs in, int ia, int ib, boolean lessBase) {
-    int n = Math.toIntExact(in.shape().numel());
-    int blocks = Parallel.blocks(n);
-    double[][] parts = new double[blocks][];
-    Parallel.forBlocks(n, blocks, (bl, lo, hi) -> {
-      float[] a = scratch(0);
-      float[] b = scratch(1);
-      float[] base = lessBase ? scratch(2) : null;
-      double saa = 0;
-      double sbb = 0;
-      double sab = 0;
-      for (int c0 = lo, len; c0 < hi; c0 += len) {
-        len = Math.min(STREAM_CHUNK, hi - c0);
-        in.source().read(ia, c0, len, a);
-        in.source().read(ib, c0, len, b);
-        if (base != null) {
-          in.source().read(StreamedInputs.BASE, c0, len, base);
-          for (int j = 0; j < len; j++) {
-            a[j] = a[j] - base[j];
-            b[j] = b[j] - base[j];
-          }
-        }
-        for (int j = 0; j < len; j++) {
-          saa += (double) a[j] * a[j];
-          sbb += (double) b[j] * b[j];
-          sab += (double) a[j] * b[j];
-        }
-      }
-      parts[bl] = new double[] {saa, sbb, sab};
-    });
-    if (blocks == 1) {
-      return parts[0];
-    }
-    double[] sum = new double[3];
-    for (double[] p : parts) {
-      for (int k = 0; k < 3; k++) {
-        sum[k] += p[k];
-      }
-    }
-    return sum;
-  }
-
-  /** {@link #combine(float[], double, float[], double)} of inputs {@code ia} and {@code ib} of a streamed tensor. */
-  static void combine(StreamedInputs in, int ia, double s0, int ib, double s1) {
-    int n = Math.toIntExact(in.shape().numel());
-    float f0 = (float) s0;
-    float f1 = (float) s1;
-    Parallel.forBlocks(n, Parallel.blocks(n), (bl, lo, hi) -> {
-      float[] a = scratch(0);
-      float[] b = scratch(1);
-      float[] out = scratch(2);
-      for (int c0 = lo, len; c0 < hi; c0 += len) {
-        len = Math.min(STREAM_CHUNK, hi - c0);
-        in.source().read(ia, c0, len, a);
-        in.source().read(ib, c0, len, b);
-        for (int j = 0; j < len; j++) {
-          out[j] = a[j] * f0 + b[j] * f1;
-        }
-        in.sink().put(c0, out, len);
-      }
-    });
-  }
-
-  /** Merges one window: base {@code b} and models {@code xs} at indices [0, len) into {@code out}. */
-  interface WindowMerge {
-    void merge(float[] b, float[][] xs, int len, float[] out);
+  interface StreamWindow {
+    void run(int block, float[] b, float[][] xs, float[][] extra, int len, int pos, float[] out);
   }
 
   /**
-   * Streams a tensor through {@code merge} in windows of whole rows of {@code cols} entries ({@code cols = 1}: any
-   * windows), the base (when there is one, else {@code b} is null) and every model decoded per window, the result
-   * written per window.
+   * Reads a streamed tensor in windows of whole rows of {@code cols} entries ({@code cols = 1}: windows of any entries;
+   * otherwise one row at least, however long), in {@code blocks} blocks of rows run in parallel (one block: on the
+   * calling thread, in order). Every window holds the base (when it is not one of the models), every model and the
+   * inputs {@code extra}, decoded into this thread's scratch arrays; scratch numbers from {@code 2 + models +
+   * extra.length} on are free for {@code body}.
    */
-  static void rowWindows(StreamedInputs in, int cols, WindowMerge merge) {
+  static void windows(StreamedInputs in, int cols, int blocks, int[] extra, StreamWindow body) {
     int n = Math.toIntExact(in.shape().numel());
-    int rows = n / cols;
+    if (n == 0) {
+      return;
+    }
     int m = in.models();
     int perWindow = Math.max(1, STREAM_CHUNK / cols);
-    Parallel.forBlocks(rows, Math.max(1, Math.min(rows, Parallel.blocks(n))), (bl, lo, hi) -> {
+    boolean base = in.hasBase() && in.baseIndex() < 0;
+    Parallel.forBlocks(n / cols, blocks, (bl, lo, hi) -> {
       int size = perWindow * cols;
-      float[] b = in.hasBase() ? scratch(0, size) : null;
+      float[] b = base ? scratch(0, size) : null;
       float[] out = scratch(1, size);
       float[][] xs = new float[m][];
       for (int i = 0; i < m; i++) {
         xs[i] = scratch(2 + i, size);
+      }
+      float[][] ex = new float[extra.length][];
+      for (int k = 0; k < extra.length; k++) {
+        ex[k] = scratch(2 + m + k, size);
       }
       for (int r0 = lo, nr; r0 < hi; r0 += nr) {
         nr = Math.min(perWindow, hi - r0);
@@ -611,92 +536,131 @@ final class FusedKernels {
         for (int i = 0; i < m; i++) {
           in.source().read(i, pos, len, xs[i]);
         }
-        merge.merge(b, xs, len, out);
-        in.sink().put(pos, out, len);
+        for (int k = 0; k < extra.length; k++) {
+          in.source().read(extra[k], pos, len, ex[k]);
+        }
+        body.run(bl, b, xs, ex, len, pos, out);
       }
     });
   }
 
-  /** Reads one window of rows: base {@code b} (null without one) and models {@code xs} at indices [0, len). */
+  /**
+   * How many blocks a streamed tensor's rows of {@code cols} entries are cut into: for {@code cols = 1}, the blocks of
+   * the whole-array kernels and of the reference backend's sums ({@link Parallel#blocks}).
+   */
+  static int rowBlocks(StreamedInputs in, int cols) {
+    int n = Math.toIntExact(in.shape().numel());
+    return n == 0 ? 1 : Math.max(1, Math.min(n / cols, Parallel.blocks(n)));
+  }
+
+  /**
+   * Merges one window at position {@code pos}: base {@code b} (null when none is read) and models {@code xs} at indices
+   * [0, len) into {@code out}.
+   */
+  interface WindowMerge {
+    void merge(float[] b, float[][] xs, int len, int pos, float[] out);
+  }
+
+  /** Streams a tensor through {@code merge} in windows of whole rows ({@link #windows}), the result written per window. */
+  static void rowWindows(StreamedInputs in, int cols, WindowMerge merge) {
+    windows(in, cols, rowBlocks(in, cols), new int[0], (bl, b, xs, ex, len, pos, out) -> {
+      merge.merge(b, xs, len, pos, out);
+      in.sink().put(pos, out, len);
+    });
+  }
+
+  /** Reads one window: base {@code b} (null when none is read) and models {@code xs} at indices [0, len). */
   interface WindowRead {
     void read(float[] b, float[][] xs, int len);
   }
 
   /** Reads a streamed tensor on the calling thread, window after window of whole rows, in order (for sums in row order). */
   static void rowsInOrder(StreamedInputs in, int cols, WindowRead body) {
-    int n = Math.toIntExact(in.shape().numel());
-    int m = in.models();
-    int perWindow = Math.max(1, STREAM_CHUNK / cols);
-    int size = perWindow * cols;
-    float[] b = in.hasBase() ? scratch(0, size) : null;
-    float[][] xs = new float[m][];
-    for (int i = 0; i < m; i++) {
-      xs[i] = scratch(2 + i, size);
-    }
-    for (int pos = 0, len; pos < n; pos += len) {
-      len = Math.min(size, n - pos);
-      if (b != null) {
-        in.source().read(StreamedInputs.BASE, pos, len, b);
-      }
-      for (int i = 0; i < m; i++) {
-        in.source().read(i, pos, len, xs[i]);
-      }
-      body.read(b, xs, len);
-    }
+    windows(in, cols, 1, new int[0], (bl, b, xs, ex, len, pos, out) -> body.read(b, xs, len));
+  }
+
+  /** Adds one window's terms to its block's sums. */
+  interface WindowSum {
+    void add(float[] b, float[][] xs, int len, double[] sums);
   }
 
   /**
-   * The Gram matrix of the models' task vectors {@code x_i - b} over a streamed tensor, in double precision: {@code
-   * g[i][i]} = Σ δᵢ², {@code g[i][j]} (i &lt; j) = Σ δᵢ·δⱼ, each summed as the reference backend's {@code norm} and
-   * {@code dot} sum (per block in order, the blocks' sums in block order).
+   * {@code width} double-precision sums over a streamed tensor, summed as the reference backend sums ({@code norm},
+   * {@code dot}): per block of {@link Parallel#blocks} in order, then the blocks' sums in block order.
    */
-  static double[][] deltaGram(StreamedInputs in) {
-    int n = Math.toIntExact(in.shape().numel());
-    int m = in.models();
-    int blocks = Parallel.blocks(n);
-    double[][][] parts = new double[blocks][][];
-    Parallel.forBlocks(n, blocks, (bl, lo, hi) -> {
-      float[] b = scratch(0);
-      float[][] d = new float[m][];
-      for (int i = 0; i < m; i++) {
-        d[i] = scratch(1 + i);
-      }
-      double[][] g = new double[m][m];
-      for (int c0 = lo, len; c0 < hi; c0 += len) {
-        len = Math.min(STREAM_CHUNK, hi - c0);
-        in.source().read(StreamedInputs.BASE, c0, len, b);
-        for (int i = 0; i < m; i++) {
-          in.source().read(i, c0, len, d[i]);
-          for (int k = 0; k < len; k++) {
-            d[i][k] = d[i][k] - b[k];
-          }
-        }
-        for (int i = 0; i < m; i++) {
-          for (int j = i; j < m; j++) {
-            float[] di = d[i];
-            float[] dj = d[j];
-            double s = g[i][j];
-            for (int k = 0; k < len; k++) {
-              s += (double) di[k] * dj[k];
-            }
-            g[i][j] = s;
-          }
-        }
-      }
-      parts[bl] = g;
-    });
+  static double[] sums(StreamedInputs in, int width, WindowSum body) {
+    int blocks = rowBlocks(in, 1);
+    double[][] parts = new double[blocks][width];
+    windows(in, 1, blocks, new int[0], (bl, b, xs, ex, len, pos, out) -> body.add(b, xs, len, parts[bl]));
     if (blocks == 1) {
       return parts[0];
     }
-    double[][] sum = new double[m][m];
-    for (double[][] p : parts) {
-      for (int i = 0; i < m; i++) {
-        for (int j = i; j < m; j++) {
-          sum[i][j] += p[i][j];
-        }
+    double[] sum = new double[width];
+    for (double[] p : parts) {
+      for (int k = 0; k < width; k++) {
+        sum[k] += p[k];
       }
     }
     return sum;
+  }
+
+  /**
+   * Σ a², Σ b² and Σ a·b over models {@code ia} and {@code ib} of a streamed tensor, each less the base (float
+   * differences) when the base is read, in double precision ({@link #sums}).
+   */
+  static double[] normsAndDot(StreamedInputs in, int ia, int ib) {
+    return sums(in, 3, (base, xs, len, s) -> {
+      float[] a = xs[ia];
+      float[] b = xs[ib];
+      if (base != null) {
+        for (int j = 0; j < len; j++) {
+          a[j] = a[j] - base[j];
+          b[j] = b[j] - base[j];
+        }
+      }
+      double saa = s[0];
+      double sbb = s[1];
+      double sab = s[2];
+      for (int j = 0; j < len; j++) {
+        saa += (double) a[j] * a[j];
+        sbb += (double) b[j] * b[j];
+        sab += (double) a[j] * b[j];
+      }
+      s[0] = saa;
+      s[1] = sbb;
+      s[2] = sab;
+    });
+  }
+
+  /**
+   * The Gram matrix of the models' task vectors {@code x_i - b} over a streamed tensor, in double precision ({@link
+   * #sums}): {@code g[i][i]} = Σ δᵢ², {@code g[i][j]} (i &lt; j) = Σ δᵢ·δⱼ.
+   */
+  static double[][] deltaGram(StreamedInputs in) {
+    int m = in.models();
+    double[] flat = sums(in, m * m, (b, d, len, s) -> {
+      for (int i = 0; i < m; i++) {
+        for (int k = 0; k < len; k++) {
+          d[i][k] = d[i][k] - b[k];
+        }
+      }
+      for (int i = 0; i < m; i++) {
+        for (int j = i; j < m; j++) {
+          float[] di = d[i];
+          float[] dj = d[j];
+          double sum = s[i * m + j];
+          for (int k = 0; k < len; k++) {
+            sum += (double) di[k] * dj[k];
+          }
+          s[i * m + j] = sum;
+        }
+      }
+    });
+    double[][] g = new double[m][m];
+    for (int i = 0; i < m; i++) {
+      System.arraycopy(flat, i * m, g[i], 0, m);
+    }
+    return g;
   }
 
   /** Which entries of one model's task vector are kept. */
@@ -733,24 +697,10 @@ final class FusedKernels {
   record Part(float[] x, double weight, Mask mask, boolean rescale, double factor, float[] divide) {}
 
   /**
-   * Σ |x - b| and Σ |(x - b) · mask|, in one pass, each summed as the tensor layer sums (per block in order, then the
-   * blocks' sums in block order), for the L1 rescale.
-   */
-  static double[] l1(float[] x, float[] b, Mask m) {
-    return l1(x, b, m, null);
-  }
-
-  /**
-   * {@link #l1(float[], float[], Mask)} that also writes a {@link Mask.Bernoulli} mask's 0/1 values into {@code drawn}
-   * (when not null), so that the merge reads them instead of drawing every entry's hash a second time.
-   */
-  static double[] l1(float[] x, float[] b, Mask m, float[] drawn) {
-    return l1(Entries.of(x, b), m, drawn);
-  }
-
-  /**
-   * {@link #l1(float[], float[], Mask, float[])} over the one model of {@code src}, viewed a window at a time
-   * ({@code drawn} by position).
+   * Σ |x - b| and Σ |(x - b) · mask| over the one model of {@code src}, viewed a window at a time, in one pass, each
+   * summed as the tensor layer sums (per block in order, then the blocks' sums in block order), for the L1 rescale.
+   * With {@code drawn} (not null), a {@link Mask.Bernoulli} mask's 0/1 values are written there by position, so that
+   * the merge reads them instead of drawing every entry's hash a second time.
    */
   static double[] l1(Entries src, Mask m, float[] drawn) {
     int n = src.size();
@@ -827,33 +777,28 @@ final class FusedKernels {
   /**
    * {@link #taskArithmetic(float[], List, int, int, boolean, double, double)} over a streamed tensor: each thread
    * decodes a window of the base and of every model, combines it and hands it to the sink. The parts' own values are
-   * not used (they are null): each thread's windows take their place.
+   * not used (they are null): each window's take their place.
    */
   static void taskArithmetic(StreamedInputs in, List<Part> parts, Combination c) {
-    int n = Math.toIntExact(in.shape().numel());
-    int m = parts.size();
-    Parallel.forBlocks(n, Parallel.blocks(n), (bl, lo, hi) -> {
-      float[] b = scratch(0);
-      float[] out = scratch(1);
-      float[][] xs = new float[m][];
-      for (int i = 0; i < m; i++) {
-        xs[i] = scratch(2 + i);
-      }
-      List<Part> mine = new java.util.ArrayList<>(m);
-      for (int i = 0; i < m; i++) {
-        Part p = parts.get(i);
+    rowWindows(in, 1, (b, xs, len, pos, out) -> taskArithmetic(c, b, withValues(parts, xs, null), 0, len, pos, out));
+  }
+
+  /**
+   * The parts with a window's values {@code xs}; a {@link Mask.Rows} part takes the mask (or divisors) drawn into
+   * {@code drawn}.
+   */
+  private static List<Part> withValues(List<Part> parts, float[][] xs, float[][] drawn) {
+    List<Part> mine = new java.util.ArrayList<>(parts.size());
+    for (int i = 0; i < parts.size(); i++) {
+      Part p = parts.get(i);
+      if (p.mask() instanceof Mask.Rows r) {
+        mine.add(r.divisors() ? new Part(xs[i], p.weight(), new Mask.All(), p.rescale(), p.factor(), drawn[i])
+            : new Part(xs[i], p.weight(), new Mask.Array(drawn[i]), p.rescale(), p.factor(), p.divide()));
+      } else {
         mine.add(new Part(xs[i], p.weight(), p.mask(), p.rescale(), p.factor(), p.divide()));
       }
-      for (int c0 = lo, len; c0 < hi; c0 += len) {
-        len = Math.min(STREAM_CHUNK, hi - c0);
-        in.source().read(StreamedInputs.BASE, c0, len, b);
-        for (int i = 0; i < m; i++) {
-          in.source().read(i, c0, len, xs[i]);
-        }
-        taskArithmetic(c, b, mine, 0, len, c0, out);
-        in.sink().put(c0, out, len);
-      }
-    });
+    }
+    return mine;
   }
 
   /** Draws a row-wise mask for whole rows of a window. */
@@ -870,43 +815,16 @@ final class FusedKernels {
    * whole rows (one row at least, however long), each part's mask drawn for the window's rows before the combination.
    */
   static void taskArithmeticRows(StreamedInputs in, List<Part> parts, Combination c, int cols) {
-    int n = Math.toIntExact(in.shape().numel());
-    int rows = n / cols;
     int m = parts.size();
-    int perWindow = Math.max(1, STREAM_CHUNK / cols);
-    Parallel.forBlocks(rows, Math.max(1, Math.min(rows, Parallel.blocks(n))), (bl, lo, hi) -> {
-      int size = perWindow * cols;
-      HostMasks.Radix radix = new HostMasks.Radix(cols);
-      float[] b = scratch(0, size);
-      float[] out = scratch(1, size);
-      float[][] xs = new float[m][];
+    rowWindows(in, cols, (b, xs, len, pos, out) -> {
       float[][] drawn = new float[m][];
-      List<Part> mine = new java.util.ArrayList<>(m);
       for (int i = 0; i < m; i++) {
-        Part p = parts.get(i);
-        xs[i] = scratch(2 + i, size);
-        if (p.mask() instanceof Mask.Rows r) {
-          drawn[i] = scratch(2 + m + i, size);
-          mine.add(r.divisors() ? new Part(xs[i], p.weight(), new Mask.All(), p.rescale(), p.factor(), drawn[i])
-              : new Part(xs[i], p.weight(), new Mask.Array(drawn[i]), p.rescale(), p.factor(), p.divide()));
-        } else {
-          mine.add(new Part(xs[i], p.weight(), p.mask(), p.rescale(), p.factor(), p.divide()));
+        if (parts.get(i).mask() instanceof Mask.Rows r) {
+          drawn[i] = scratch(2 + m + i, len);
+          r.fill().fill(xs[i], b, len, cols, pos, HostMasks.Radix.local(cols), drawn[i]);
         }
       }
-      for (int r0 = lo, nr; r0 < hi; r0 += nr) {
-        nr = Math.min(perWindow, hi - r0);
-        int len = nr * cols;
-        int pos = r0 * cols;
-        in.source().read(StreamedInputs.BASE, pos, len, b);
-        for (int i = 0; i < m; i++) {
-          in.source().read(i, pos, len, xs[i]);
-          if (parts.get(i).mask() instanceof Mask.Rows r) {
-            r.fill().fill(xs[i], b, len, cols, pos, radix, drawn[i]);
-          }
-        }
-        taskArithmetic(c, b, mine, 0, len, pos, out);
-        in.sink().put(pos, out, len);
-      }
+      taskArithmetic(c, b, withValues(parts, xs, drawn), 0, len, pos, out);
     });
   }
 

@@ -120,7 +120,7 @@ public final class ModelStock implements MergeOperator {
     Shape shape = in.shape();
     if (in.global().bool("filter_wise") && shape.rank() >= 2) {
       int cols = (int) shape.dim(shape.rank() - 1);
-      FusedKernels.rowWindows(in, cols, (b, xs, len, out) -> {
+      FusedKernels.rowWindows(in, cols, (b, xs, len, pos, out) -> {
         for (int off = 0; off < len; off += cols) {
           filterRow(b, xs, off, cols, out);
         }
@@ -140,7 +140,7 @@ public final class ModelStock implements MergeOperator {
     double t = ratio(n, cos / pairs);
     float fa = (float) (t / n);
     float fb = (float) (1 - t);
-    FusedKernels.rowWindows(in, 1, (b, xs, len, out) -> {
+    FusedKernels.rowWindows(in, 1, (b, xs, len, pos, out) -> {
       for (int k = 0; k < len; k++) {
         float avg = xs[0][k];
         for (int i = 1; i < n; i++) {

@@ -109,13 +109,13 @@ public final class NuSlerp implements MergeOperator {
     Shape shape = in.shape();
     boolean base = in.hasBase();
     if (in.global().bool("nuslerp_flatten") || shape.rank() < 2) {
-      double[] s = FusedKernels.normsAndDot(in, 0, 1, base);
+      double[] s = FusedKernels.normsAndDot(in, 0, 1);
       double na = Math.max(Math.sqrt(s[0]), 1e-7);
       double nb = Math.max(Math.sqrt(s[1]), 1e-7);
       double[] w = weights(t, s[2] / (na * nb));
       float f0 = (float) w[0];
       float f1 = (float) w[1];
-      FusedKernels.rowWindows(in, 1, (b, xs, len, out) -> {
+      FusedKernels.rowWindows(in, 1, (b, xs, len, pos, out) -> {
         for (int k = 0; k < len; k++) {
           float x = base ? xs[0][k] - b[k] : xs[0][k];
           float y = base ? xs[1][k] - b[k] : xs[1][k];
@@ -127,7 +127,7 @@ public final class NuSlerp implements MergeOperator {
     }
     int cols = (int) shape.dim(shape.rank() - 1);
     if (in.global().bool("nuslerp_row_wise")) {
-      FusedKernels.rowWindows(in, cols, (b, xs, len, out) -> {
+      FusedKernels.rowWindows(in, cols, (b, xs, len, pos, out) -> {
         for (int off = 0; off < len; off += cols) {
           double xx = 0;
           double yy = 0;
@@ -162,7 +162,7 @@ public final class NuSlerp implements MergeOperator {
     for (int c = 0; c < cols; c++) {
       w[c] = weights(t, sums[2][c] / (Math.max(Math.sqrt(sums[0][c]), 1e-7) * Math.max(Math.sqrt(sums[1][c]), 1e-7)));
     }
-    FusedKernels.rowWindows(in, cols, (b, xs, len, out) -> {
+    FusedKernels.rowWindows(in, cols, (b, xs, len, pos, out) -> {
       for (int i = 0; i < len; i++) {
         double[] wc = w[i % cols];
         combine(wc[0], wc[1], base, b, xs, i, out);

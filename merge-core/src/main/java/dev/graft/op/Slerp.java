@@ -66,10 +66,21 @@ public final class Slerp implements MergeOperator {
   /** Norms and dot product in a first pass over windows (summed as the reference backend sums), then the combination. */
   @Override
   public void mergeStreamed(StreamedInputs in) {
-    int i0 = in.baseIndex() >= 0 ? in.baseIndex() : StreamedInputs.BASE;
-    int i1 = in.baseIndex() == 0 ? 1 : 0;
+    int i0 = in.baseIndex(); // the base is one of the two models
+    if (i0 < 0) {
+      throw new IllegalStateException("slerp of " + in.tensor() + ": the base is not one of the two models");
+    }
+    int i1 = 1 - i0;
     double[] sums = FusedKernels.normsAndDot(in, i0, i1);
     double[] s = weights(in.global().number("t"), Math.sqrt(sums[0]), Math.sqrt(sums[1]), sums[2]);
-    FusedKernels.combine(in, i0, s[0], i1, s[1]);
+    float f0 = (float) s[0];
+    float f1 = (float) s[1];
+    FusedKernels.rowWindows(in, 1, (b, xs, len, pos, out) -> {
+      float[] a = xs[i0];
+      float[] c = xs[i1];
+      for (int j = 0; j < len; j++) {
+        out[j] = a[j] * f0 + c[j] * f1; // as FusedKernels.combine
+      }
+    });
   }
 }
