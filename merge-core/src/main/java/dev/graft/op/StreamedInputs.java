@@ -27,7 +27,10 @@ public record StreamedInputs(
   /** The input number of the base in {@link Source#read}. */
   public static final int BASE = -1;
 
-  /** The input number of model {@code i}'s diagonal Fisher tensor in {@link Source#read} (the {@code fisher} operator). */
+  /**
+   * The input number of model {@code i}'s diagonal Fisher tensor in {@link Source#read} (the {@code fisher} operator);
+   * its own inverse: {@code fisher(fisher(i)) == i}.
+   */
   public static int fisher(int i) {
     return -2 - i;
   }

@@ -113,7 +113,7 @@ public final class TaskArithmetic implements MergeOperator {
     }
     TensorScope scope = in.scope();
     Params g = in.global();
-    String rescale = spec.param("rescale").isPresent() ? rescaleMode(g.text("rescale"), spec.param("rescale").get().defaultValue().toString()) : "none";
+    String rescale = rescale(g);
     float[][] heap = base.heapArray() == null ? null : FusedKernels.heap(in.models());
     if (heap != null) {
       return in.backend().adopt(scope, fused(in, base.heapArray(), heap, g, rescale), base.shape());
@@ -289,9 +289,9 @@ public final class TaskArithmetic implements MergeOperator {
 
   /**
    * One model's part of a fused merge: its mask and rescale, from its top-k sets {@code top} ({@link #topKs}) and its
-   * entries {@code src}. {@code x} and {@code b}
-   * are the whole arrays when the tensor is on the heap, null when it is streamed (then row-wise masks are never asked
-   * for: {@link #streams}); temporaries made here go to {@code temporaries}.
+   * entries {@code src}. {@code x} and {@code b} are the whole arrays when the tensor is on the heap, null when it is
+   * streamed (row-wise masks are then drawn per window: {@link FusedKernels.Mask.Rows}); temporaries made here go to
+   * {@code temporaries}.
    */
   private FusedKernels.Part part(
       String tensor, Shape shape, Params p, Params g, String rescale, long seed, FusedKernels.TopK[] top, FusedKernels.Entries src, float[] x,

@@ -305,6 +305,21 @@ public final class MergeExecutor {
 
   private static final dev.graft.internal.DirectBuffers STREAM_BUFFER = new dev.graft.internal.DirectBuffers();
 
+  /**
+   * A task's per-model parameters as the operator sees them: with the whole-model trim thresholds of {@code trim_scope:
+   * model} where computed, or with each model's Fisher norm over the whole merge for the {@code fisher} operator.
+   */
+  private static List<Params> params(TensorTask t, Map<TensorTask, List<Params>> trims, Map<Integer, Double> fisherNorms) {
+    if (t.fishers().isEmpty()) {
+      return trims.getOrDefault(t, t.modelParams());
+    }
+    List<Params> params = new ArrayList<>();
+    for (int i = 0; i < t.fishers().size(); i++) {
+      params.add(t.modelParams().get(i).with(FisherMerge.NORM, fisherNorms.getOrDefault(t.fishers().get(i).model(), 1.0)));
+    }
+    return params;
+  }
+
   /** Merges one task as a stream: inputs read a window at a time with positional reads, results written per window. */
   private static long runStreamed(
       MergePlan plan, TensorTask t, List<Checkpoint> cps, List<Checkpoint> fishers, Map<Integer, Double> fisherNorms,
@@ -319,7 +334,7 @@ public final class MergeExecutor {
         in = input == StreamedInputs.BASE ? t.base() : inputs[input];
         cp = cps.get(in.model());
       } else {
-        in = t.fishers().get(-2 - input);
+        in = t.fishers().get(StreamedInputs.fisher(input)); // fisher() is its own inverse
         cp = fishers.get(in.model());
       }
       DType dt = cp.info(in.tensor()).dtype();
@@ -327,14 +342,7 @@ public final class MergeExecutor {
       cp.read(in.tensor(), from, len, buf);
       DTypeCodec.decode(java.lang.foreign.MemorySegment.ofBuffer(buf.flip()), 0, dt, dst, 0, len);
     };
-    List<Params> params = trims.getOrDefault(t, t.modelParams());
-    if (!t.fishers().isEmpty()) { // each model's Fisher norm over the whole merge, as for whole tensors
-      params = new ArrayList<>();
-      for (int i = 0; i < t.fishers().size(); i++) {
-        params.add(t.modelParams().get(i).with(FisherMerge.NORM, fisherNorms.getOrDefault(t.fishers().get(i).model(), 1.0)));
-      }
-    }
-    StreamedInputs in = new StreamedInputs(t.name(), t.shape(), params, t.base() != null, t.baseIndex(), t.global(), tensorSeed(o.seed(), t.name()), source,
+    StreamedInputs in = new StreamedInputs(t.name(), t.shape(), params(t, trims, fisherNorms), t.base() != null, t.baseIndex(), t.global(), tensorSeed(o.seed(), t.name()), source,
         (from, values, len) -> sink.putRange(t, from, values, len));
     plan.operator().mergeStreamed(in);
     long bytes = 0; // each input tensor once, as the whole-tensor path counts them (a base among the models once)
@@ -419,15 +427,10 @@ public final class MergeExecutor {
         base = t.baseIndex() >= 0 ? models.get(t.baseIndex()) : be.adopt(scope, baseData, t.shape());
       }
       List<Tensor> fs = new ArrayList<>();
-      List<Params> params = trims.getOrDefault(t, t.modelParams());
-      if (!t.fishers().isEmpty()) {
-        params = new ArrayList<>();
-        for (int i = 0; i < t.fishers().size(); i++) {
-          TensorTask.Input f = t.fishers().get(i);
-          fs.add(be.adopt(scope, fishers.get(f.model()).readFloats(f.tensor()), t.shape()));
-          params.add(t.modelParams().get(i).with(FisherMerge.NORM, fisherNorms.getOrDefault(f.model(), 1.0)));
-        }
+      for (TensorTask.Input f : t.fishers()) {
+        fs.add(be.adopt(scope, fishers.get(f.model()).readFloats(f.tensor()), t.shape()));
       }
+      List<Params> params = params(t, trims, fisherNorms);
       MergeInputs in = new MergeInputs(t.name(), base, models, params, t.global(), fs, tensorSeed(o.seed(), t.name()), be, scope);
       // The inputs' arrays (handed to heap backends without a copy) go back to the pool once the result is stored;
       // noted now, as operators may close their inputs.
