@@ -604,20 +604,27 @@ final class FusedKernels {
     return sum;
   }
 
+  /** Turns a window's models into task vectors in place ({@code x - b} in float) when the base {@code b} is read. */
+  static void lessBase(float[] b, float[][] xs, int len) {
+    if (b == null) {
+      return;
+    }
+    for (float[] x : xs) {
+      for (int k = 0; k < len; k++) {
+        x[k] = x[k] - b[k];
+      }
+    }
+  }
+
   /**
    * Σ a², Σ b² and Σ a·b over models {@code ia} and {@code ib} of a streamed tensor, each less the base (float
    * differences) when the base is read, in double precision ({@link #sums}).
    */
   static double[] normsAndDot(StreamedInputs in, int ia, int ib) {
     return sums(in, 3, (base, xs, len, s) -> {
+      lessBase(base, xs, len);
       float[] a = xs[ia];
       float[] b = xs[ib];
-      if (base != null) {
-        for (int j = 0; j < len; j++) {
-          a[j] = a[j] - base[j];
-          b[j] = b[j] - base[j];
-        }
-      }
       double saa = s[0];
       double sbb = s[1];
       double sab = s[2];
@@ -639,11 +646,7 @@ final class FusedKernels {
   static double[][] deltaGram(StreamedInputs in) {
     int m = in.models();
     double[] flat = sums(in, m * m, (b, d, len, s) -> {
-      for (int i = 0; i < m; i++) {
-        for (int k = 0; k < len; k++) {
-          d[i][k] = d[i][k] - b[k];
-        }
-      }
+      lessBase(b, d, len);
       for (int i = 0; i < m; i++) {
         for (int j = i; j < m; j++) {
           float[] di = d[i];

@@ -73,22 +73,28 @@ public final class NuSlerp implements MergeOperator {
     float[] y = b.toFloatArray();
     float[] out = new float[x.length];
     for (int v = 0; v < vectors; v++) {
-      double xx = 0;
-      double yy = 0;
-      double xy = 0;
-      for (int k = 0; k < len; k++) {
-        int i = contiguous ? v * len + k : k * cols + v;
-        xx += (double) x[i] * x[i];
-        yy += (double) y[i] * y[i];
-        xy += (double) x[i] * y[i];
-      }
-      double[] w = weights(t, xy / (Math.max(Math.sqrt(xx), 1e-7) * Math.max(Math.sqrt(yy), 1e-7)));
-      for (int k = 0; k < len; k++) {
-        int i = contiguous ? v * len + k : k * cols + v;
-        out[i] = (float) (w[0] * x[i] + w[1] * y[i]);
-      }
+      vector(t, x, y, contiguous ? v * len : v, len, contiguous ? 1 : cols, out);
     }
     return a.backend().fromFloats(a.scope(), out, a.shape());
+  }
+
+  /**
+   * One vector of {@code len} entries from index {@code start}, {@code stride} apart: its own angle from its sums, and
+   * {@code out[i] = (float) (w0·x[i] + w1·y[i])}.
+   */
+  private static void vector(double t, float[] x, float[] y, int start, int len, int stride, float[] out) {
+    double xx = 0;
+    double yy = 0;
+    double xy = 0;
+    for (int k = 0, i = start; k < len; k++, i += stride) {
+      xx += (double) x[i] * x[i];
+      yy += (double) y[i] * y[i];
+      xy += (double) x[i] * y[i];
+    }
+    double[] w = weights(t, xy / (Math.max(Math.sqrt(xx), 1e-7) * Math.max(Math.sqrt(yy), 1e-7)));
+    for (int k = 0, i = start; k < len; k++, i += stride) {
+      out[i] = (float) (w[0] * x[i] + w[1] * y[i]);
+    }
   }
 
   @Override
@@ -107,7 +113,6 @@ public final class NuSlerp implements MergeOperator {
     double w1 = in.modelParams().get(1).number("weight");
     double t = Math.abs(w0 + w1) < 1e-8 ? 0.5 : w1 / (w0 + w1);
     Shape shape = in.shape();
-    boolean base = in.hasBase();
     if (in.global().bool("nuslerp_flatten") || shape.rank() < 2) {
       double[] s = FusedKernels.normsAndDot(in, 0, 1);
       double na = Math.max(Math.sqrt(s[0]), 1e-7);
@@ -116,43 +121,32 @@ public final class NuSlerp implements MergeOperator {
       float f0 = (float) w[0];
       float f1 = (float) w[1];
       FusedKernels.rowWindows(in, 1, (b, xs, len, pos, out) -> {
+        FusedKernels.lessBase(b, xs, len);
         for (int k = 0; k < len; k++) {
-          float x = base ? xs[0][k] - b[k] : xs[0][k];
-          float y = base ? xs[1][k] - b[k] : xs[1][k];
-          float r = x * f0 + y * f1;
-          out[k] = base ? r + b[k] : r;
+          out[k] = xs[0][k] * f0 + xs[1][k] * f1;
         }
+        plusBase(b, len, out);
       });
       return;
     }
     int cols = (int) shape.dim(shape.rank() - 1);
     if (in.global().bool("nuslerp_row_wise")) {
       FusedKernels.rowWindows(in, cols, (b, xs, len, pos, out) -> {
+        FusedKernels.lessBase(b, xs, len);
         for (int off = 0; off < len; off += cols) {
-          double xx = 0;
-          double yy = 0;
-          double xy = 0;
-          for (int i = off; i < off + cols; i++) {
-            float x = base ? xs[0][i] - b[i] : xs[0][i];
-            float y = base ? xs[1][i] - b[i] : xs[1][i];
-            xx += (double) x * x;
-            yy += (double) y * y;
-            xy += (double) x * y;
-          }
-          double[] w = weights(t, xy / (Math.max(Math.sqrt(xx), 1e-7) * Math.max(Math.sqrt(yy), 1e-7)));
-          for (int i = off; i < off + cols; i++) {
-            combine(w[0], w[1], base, b, xs, i, out);
-          }
+          vector(t, xs[0], xs[1], off, cols, 1, out);
         }
+        plusBase(b, len, out);
       });
       return;
     }
     double[][] sums = new double[3][cols];
     FusedKernels.rowsInOrder(in, cols, (b, xs, len) -> {
+      FusedKernels.lessBase(b, xs, len);
       for (int i = 0; i < len; i++) {
         int c = i % cols;
-        float x = base ? xs[0][i] - b[i] : xs[0][i];
-        float y = base ? xs[1][i] - b[i] : xs[1][i];
+        float x = xs[0][i];
+        float y = xs[1][i];
         sums[0][c] += (double) x * x;
         sums[1][c] += (double) y * y;
         sums[2][c] += (double) x * y;
@@ -163,19 +157,22 @@ public final class NuSlerp implements MergeOperator {
       w[c] = weights(t, sums[2][c] / (Math.max(Math.sqrt(sums[0][c]), 1e-7) * Math.max(Math.sqrt(sums[1][c]), 1e-7)));
     }
     FusedKernels.rowWindows(in, cols, (b, xs, len, pos, out) -> {
+      FusedKernels.lessBase(b, xs, len);
       for (int i = 0; i < len; i++) {
         double[] wc = w[i % cols];
-        combine(wc[0], wc[1], base, b, xs, i, out);
+        out[i] = (float) (wc[0] * xs[0][i] + wc[1] * xs[1][i]);
       }
+      plusBase(b, len, out);
     });
   }
 
-  /** Entry {@code i} of a per-vector interpolation: {@code (float) (w0·x + w1·y)}, the base added back in float. */
-  private static void combine(double w0, double w1, boolean base, float[] b, float[][] xs, int i, float[] out) {
-    float x = base ? xs[0][i] - b[i] : xs[0][i];
-    float y = base ? xs[1][i] - b[i] : xs[1][i];
-    float r = (float) (w0 * x + w1 * y);
-    out[i] = base ? r + b[i] : r;
+  /** The base added back (in float, as {@code r.add(base)}) when the interpolation was of task vectors. */
+  private static void plusBase(float[] b, int len, float[] out) {
+    if (b != null) {
+      for (int i = 0; i < len; i++) {
+        out[i] = out[i] + b[i];
+      }
+    }
   }
 
   private static double[] weights(double t, double cos) {
