@@ -545,6 +545,14 @@ final class FusedKernels {
   }
 
   /**
+   * Whether rows of {@code cols} entries are short enough to stream in windows of whole rows: a window holds at least
+   * one row, in several scratch arrays per thread, kept for the thread's life.
+   */
+  static boolean rowFits(long cols) {
+    return cols <= 1 << 24;
+  }
+
+  /**
    * How many blocks a streamed tensor's rows of {@code cols} entries are cut into: for {@code cols = 1}, the blocks of
    * the whole-array kernels and of the reference backend's sums ({@link Parallel#blocks}).
    */

@@ -22,7 +22,8 @@ public interface MergeOperator {
 
   /**
    * Whether {@link #mergeStreamed} can merge a tensor of this shape with these parameters (on the CPU, as the
-   * reference backend computes). Decided from the parameters only, before any data is read.
+   * reference backend computes). Decided from the parameters only, before any data is read; asked only for tensors
+   * of at most {@code Integer.MAX_VALUE - 8} elements (streamed positions are ints).
    */
   default boolean streams(Shape shape, List<Params> modelParams, Params global) {
     return false;

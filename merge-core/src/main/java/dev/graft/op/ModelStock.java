@@ -107,7 +107,7 @@ public final class ModelStock implements MergeOperator {
 
   @Override
   public boolean streams(Shape shape, List<Params> modelParams, Params global) {
-    return shape.numel() <= Integer.MAX_VALUE - 8 && modelParams.size() >= 2 && (shape.rank() < 2 || shape.dim(shape.rank() - 1) <= 1 << 24);
+    return modelParams.size() >= 2 && (shape.rank() < 2 || FusedKernels.rowFits(shape.dim(shape.rank() - 1)));
   }
 
   /**

@@ -99,7 +99,7 @@ public final class NuSlerp implements MergeOperator {
 
   @Override
   public boolean streams(Shape shape, List<Params> modelParams, Params global) {
-    return shape.numel() <= Integer.MAX_VALUE - 8 && (shape.rank() < 2 || shape.dim(shape.rank() - 1) <= 1 << 24);
+    return shape.rank() < 2 || FusedKernels.rowFits(shape.dim(shape.rank() - 1));
   }
 
   /**

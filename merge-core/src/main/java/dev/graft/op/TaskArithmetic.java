@@ -202,9 +202,6 @@ public final class TaskArithmetic implements MergeOperator {
    */
   @Override
   public boolean streams(Shape shape, List<Params> modelParams, Params global) {
-    if (shape.numel() > Integer.MAX_VALUE - 8) {
-      return false;
-    }
     boolean rows = shape.rank() >= 1;
     boolean rowWise = switch (sparsifier) {
       case MAGNITUDE -> rows && global.text("trim_scope").equals("row");
@@ -212,7 +209,7 @@ public final class TaskArithmetic implements MergeOperator {
       case DELLA -> true;
       default -> false;
     };
-    return !rowWise || (!rescale(global).equals("l1") && cols(shape) <= 1 << 24);
+    return !rowWise || (!rescale(global).equals("l1") && FusedKernels.rowFits(cols(shape)));
   }
 
   /** The rescale mode in force: {@code none}, {@code l1} or {@code inverse_density}. */

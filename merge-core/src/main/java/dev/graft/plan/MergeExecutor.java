@@ -294,12 +294,13 @@ public final class MergeExecutor {
   /**
    * Whether a task is merged as a stream ({@link dev.graft.op.MergeOperator#mergeStreamed}) when written to files: on
    * the reference backend (whose floats the streamed kernels reproduce), with a base when the operator needs one,
-   * inputs and Fisher tensors of the output's shape (no vocabulary rows to rectify), by an operator that streams these
-   * parameters. Such a task holds a few windows per thread instead of its inputs.
+   * inputs and Fisher tensors of the output's shape (no vocabulary rows to rectify), at most 2^31 - 9 elements
+   * (positions are ints), by an operator that streams these parameters. Such a task holds a few windows per thread instead of its inputs.
    */
   public static boolean streams(MergePlan plan, TensorTask t, String backend) {
     boolean baseOk = t.base() != null || plan.operator().spec().base() != dev.graft.op.OperatorSpec.BaseUse.REQUIRED;
-    return t.copy() == null && backend.equals("reference") && t.shape().numel() >= Math.max(1, streamMin) && baseOk && !t.rectifiesRows()
+    long numel = t.shape().numel();
+    return t.copy() == null && backend.equals("reference") && numel >= Math.max(1, streamMin) && numel <= Integer.MAX_VALUE - 8 && baseOk && !t.rectifiesRows()
         && t.fishers().stream().allMatch(f -> f.shape().equals(t.shape())) && plan.operator().streams(t.shape(), t.modelParams(), t.global());
   }
 
