@@ -105,6 +105,13 @@ class MergeCliTest {
       CliTest.Run v = CliTest.run("validate", r.toString());
       assertThat(v.code()).as(c[0]).isEqualTo(2);
     }
+    // parameters only the operator can check, while merging: still bad input (exit code 2), and nothing written
+    Path della = recipe("della.yml", TIES.replace("merge_method: ties", "merge_method: della")
+        .replace("weight: 0.6, density: 0.5", "weight: 0.6, density: 0.1, epsilon: 0.2"));
+    CliTest.Run d = CliTest.run("merge", della.toString(), "-o", dir.resolve("out-della").toString());
+    assertThat(d.code()).as(d.err()).isEqualTo(2);
+    assertThat(d.err()).contains("della needs 0 < density - epsilon", "change the recipe's parameters").doesNotContain("\tat ");
+    assertThat(dir.resolve("out-della")).doesNotExist();
     CliTest.Run none = CliTest.run("merge", dir.resolve("nope.yml").toString(), "-o", dir.resolve("x").toString());
     assertThat(none.code()).isEqualTo(2);
     assertThat(none.err()).contains("nope.yml does not exist");

@@ -345,7 +345,11 @@ public final class MergeExecutor {
     };
     StreamedInputs in = new StreamedInputs(t.name(), t.shape(), params(t, trims, fisherNorms), t.base() != null, t.baseIndex(), t.global(), tensorSeed(o.seed(), t.name()), source,
         (from, values, len) -> sink.putRange(t, from, values, len));
-    plan.operator().mergeStreamed(in);
+    try {
+      plan.operator().mergeStreamed(in);
+    } catch (IllegalArgumentException e) {
+      throw badParameters(plan, e);
+    }
     long bytes = 0; // each input tensor once, as the whole-tensor path counts them (a base among the models once)
     for (TensorTask.Input i : t.baseIndex() >= 0 ? t.models() : t.reads()) {
       bytes += cps.get(i.model()).info(i.tensor()).byteSize();
@@ -445,7 +449,12 @@ public final class MergeExecutor {
       for (Tensor f : fs) {
         done.add(f.heapArray());
       }
-      Tensor out = plan.operator().merge(in);
+      Tensor out;
+      try {
+        out = plan.operator().merge(in);
+      } catch (IllegalArgumentException e) {
+        throw badParameters(plan, e);
+      }
       if (!out.shape().equals(t.shape())) {
         throw new IllegalStateException(plan.operator().spec().name() + " returned shape " + out.shape() + " for " + t.name() + ", expected " + t.shape());
       }
@@ -463,6 +472,15 @@ public final class MergeExecutor {
       done.forEach(dev.graft.internal.FloatArrays::give);
       return bytes;
     }
+  }
+
+  /**
+   * An operator's {@link IllegalArgumentException} (parameters out of range for a tensor, its message naming it) as
+   * bad input: the recipe has to change, so the command exits with code 2. Nothing is left behind: the output is
+   * written under a temporary name.
+   */
+  private static dev.graft.InvalidInputException badParameters(MergePlan plan, IllegalArgumentException e) {
+    return new dev.graft.InvalidInputException(plan.operator().spec().name() + ": " + e.getMessage() + " (change the recipe's parameters)", e);
   }
 
   /** Global L2 norm of each Fisher file over the tensors the plan merges (computed before merging). */
