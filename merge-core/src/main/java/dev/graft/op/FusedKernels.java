@@ -827,15 +827,21 @@ final class FusedKernels {
    */
   static void taskArithmeticRows(StreamedInputs in, List<Part> parts, Combination c, int cols) {
     int m = parts.size();
-    rowWindows(in, cols, (b, xs, len, pos, out) -> {
+    int blocks = rowBlocks(in, cols);
+    HostMasks.Radix[] radix = new HostMasks.Radix[blocks]; // one per block (a block runs on one thread), freed with the call
+    windows(in, cols, blocks, new int[0], (bl, b, xs, ex, len, pos, out) -> {
+      if (radix[bl] == null) {
+        radix[bl] = new HostMasks.Radix(cols);
+      }
       float[][] drawn = new float[m][];
       for (int i = 0; i < m; i++) {
         if (parts.get(i).mask() instanceof Mask.Rows r) {
           drawn[i] = scratch(2 + m + i, len);
-          r.fill().fill(xs[i], b, len, cols, pos, HostMasks.Radix.local(cols), drawn[i]);
+          r.fill().fill(xs[i], b, len, cols, pos, radix[bl], drawn[i]);
         }
       }
       taskArithmetic(c, b, withValues(parts, xs, drawn), 0, len, pos, out);
+      in.sink().put(pos, out, len);
     });
   }
 

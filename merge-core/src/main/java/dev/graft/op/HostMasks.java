@@ -66,18 +66,6 @@ final class HostMasks {
     final int[] ord;
     final int[] count = new int[(1 << 11) + 1];
 
-    private static final ThreadLocal<Radix> LOCAL = new ThreadLocal<>();
-
-    /** This thread's work arrays for rows of up to {@code cols} entries (a thread sorts one row at a time). */
-    static Radix local(int cols) {
-      Radix r = LOCAL.get();
-      if (r == null || r.a.length < cols) {
-        r = new Radix(cols);
-        LOCAL.set(r);
-      }
-      return r;
-    }
-
     Radix(int cols) {
       a = new long[cols];
       b = new long[cols];
@@ -179,7 +167,7 @@ final class HostMasks {
     int rows = cols == 0 ? 0 : n / cols;
     int blocks = Math.max(1, Math.min(rows, dev.graft.internal.Parallel.blocks(n)));
     dev.graft.internal.Parallel.forBlocks(rows, blocks, (bl, lo, hi) -> {
-      Radix scratch = Radix.local(cols);
+      Radix scratch = new Radix(cols);
       for (int row = lo; row < hi; row++) {
         body.run(scratch, row * cols);
       }
