@@ -2,6 +2,7 @@ package dev.graft.cli;
 
 import dev.graft.InvalidInputException;
 import java.io.PrintWriter;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,12 +13,6 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = GraftCommand.Version.class,
     description = "Merge and evolve neural networks directly on their weight tensors.",
-    subcommands = {
-      MergeCommand.class, ValidateCommand.class, OperatorsCommand.class, InspectCommand.class, ConvertCommand.class,
-      SynthCommand.class, LogitsCommand.class, TrainCommand.class, EvalCommand.class, FisherCommand.class, InterpolateCommand.class,
-      AlignCommand.class, EvolveCommand.class, QuickstartCommand.class,
-      CommandLine.HelpCommand.class
-    },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:bad input (malformed file, wrong recipe or usage)"},
     footer = {"", "Run 'graft help COMMAND' for a command's options."})
@@ -41,9 +36,42 @@ public final class GraftCommand implements Runnable {
     }
   }
 
-  /** A command line with Graft's error handling: messages, not stack traces; exit 2 for bad input, 1 otherwise. */
+  /** The subcommands, in the order the usage lists them. */
+  static final List<Class<?>> SUBCOMMANDS = List.of(
+      MergeCommand.class, ValidateCommand.class, OperatorsCommand.class, InspectCommand.class, ConvertCommand.class,
+      SynthCommand.class, LogitsCommand.class, TrainCommand.class, EvalCommand.class, FisherCommand.class, InterpolateCommand.class,
+      AlignCommand.class, EvolveCommand.class, QuickstartCommand.class, CommandLine.HelpCommand.class);
+
+  /** A command line with every subcommand and Graft's error handling (see {@link #commandLine(String...)}). */
   public static CommandLine commandLine() {
+    return commandLine(new String[0]);
+  }
+
+  /**
+   * A command line with Graft's error handling: messages, not stack traces; exit 2 for bad input, 1 otherwise.
+   *
+   * <p>When {@code args} name a subcommand (its first word that is not an option), only that subcommand is
+   * registered: picocli builds each command's model by reflection, and building all of them took about 0.4 s of
+   * every start. Without a subcommand name (usage, {@code help}, a misspelt command) all of them are registered.
+   */
+  public static CommandLine commandLine(String... argv) {
     CommandLine cl = new CommandLine(new GraftCommand());
+    Class<?> only = null;
+    for (String a : argv) {
+      if (!a.startsWith("-")) {
+        for (Class<?> c : SUBCOMMANDS) {
+          if (c != CommandLine.HelpCommand.class && c.getAnnotation(Command.class).name().equals(a)) {
+            only = c;
+          }
+        }
+        break;
+      }
+    }
+    for (Class<?> c : SUBCOMMANDS) {
+      if (only == null || c == only) {
+        cl.addSubcommand(c);
+      }
+    }
     cl.setExecutionExceptionHandler((ex, line, parse) -> {
       PrintWriter err = line.getErr();
       boolean verbose = anyVerbose(parse);
@@ -61,6 +89,7 @@ public final class GraftCommand implements Runnable {
       CommandLine line = ex.getCommandLine();
       PrintWriter err = line.getErr();
       err.println("error: " + ex.getMessage());
+      CommandLine.UnmatchedArgumentException.printSuggestions(ex, err); // "Did you mean: convert?" for a misspelt command
       err.println("(see 'graft " + (line.getCommandName().equals("graft") ? "" : line.getCommandName() + " ") + "--help')");
       err.flush();
       return 2;
@@ -89,7 +118,7 @@ public final class GraftCommand implements Runnable {
   public static void main(String[] args) {
     int code;
     try {
-      code = commandLine().execute(args);
+      code = commandLine(args).execute(args);
     } catch (OutOfMemoryError e) {
       // Not an exception, so picocli's handler does not see it: a message instead of a stack trace.
       System.err.println("error: out of memory (" + e.getMessage() + "). Give the JVM more: GRAFT_JAVA_OPTS='-Xmx"

@@ -26,7 +26,7 @@ class CliTest {
   static Run run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cl = GraftCommand.commandLine();
+    CommandLine cl = GraftCommand.commandLine(args); // as main builds it: only the named subcommand registered
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
     int code = cl.execute(args);
@@ -43,6 +43,18 @@ class CliTest {
       assertThat(h.code()).isZero();
       assertThat(h.out()).contains("Usage: graft " + c, "Exit codes");
     }
+  }
+
+  @Test
+  void commandsWithoutASubcommandNameSeeEverySubcommand() {
+    assertThat(GraftCommand.commandLine("-v", "convert", "x").getSubcommands().keySet()).containsExactly("convert");
+    assertThat(GraftCommand.commandLine("--help").getSubcommands()).hasSize(GraftCommand.SUBCOMMANDS.size());
+    Run h = run("help", "convert");
+    assertThat(h.code()).isZero();
+    assertThat(h.out()).contains("Usage: graft convert");
+    Run typo = run("convrt", "in");
+    assertThat(typo.code()).isEqualTo(2);
+    assertThat(typo.err()).contains("convrt", "convert");
   }
 
   @Test

@@ -135,24 +135,46 @@ final class HostMasks {
    */
   static void dellaRow(float[] x, float[] b, int off, int cols, Keep keep, long seed, long shift, Radix w, float[] out, boolean divisors) {
     int[] order = ascendingByMagnitude(x, b, off, cols, w);
-    for (int r = 0; r < cols; r++) {
-      int idx = off + order[r];
-      int kept = SeededMasks.keep(seed, idx + shift, keep.limit[r]);
-      out[idx] = divisors ? (kept != 0 ? keep.p[r] : Float.POSITIVE_INFINITY) : kept;
+    // The draws in column order first (a loop C2 vectorises), into the sort's work array, free again; then the
+    // rank-order pass without a branch on the draw: a kept/dropped branch is a coin toss the CPU mispredicts half
+    // the time, and it cost more than the sort.
+    long[] draw = w.a;
+    long first = off + shift;
+    for (int j = 0; j < cols; j++) {
+      draw[j] = SeededMasks.mix(seed, first + j) >>> 11;
+    }
+    long[] limit = keep.limit;
+    if (divisors) {
+      int[] pBits = keep.pBits;
+      for (int r = 0; r < cols; r++) {
+        int c = order[r];
+        int keptMask = (int) ((draw[c] - limit[r]) >> 63); // all ones where kept (draw < limit), else 0
+        out[off + c] = Float.intBitsToFloat(INF_BITS ^ ((pBits[r] ^ INF_BITS) & keptMask));
+      }
+    } else {
+      for (int r = 0; r < cols; r++) {
+        int c = order[r];
+        out[off + c] = (int) ((draw[c] - limit[r]) >>> 63);
+      }
     }
   }
+
+  private static final int INF_BITS = Float.floatToRawIntBits(Float.POSITIVE_INFINITY);
 
   /** Per rank, the same in every row: DELLA's keep probability and its integer threshold ({@link SeededMasks#limit}). */
   static final class Keep {
     final float[] p;
+    final int[] pBits;
     final long[] limit;
 
     Keep(int cols, double density, double eps) {
       p = new float[cols];
+      pBits = new int[cols];
       limit = new long[cols];
       for (int r = 0; r < cols; r++) {
         double pr = cols == 1 ? density : (density - eps) + 2 * eps * r / (cols - 1);
         p[r] = (float) pr;
+        pBits[r] = Float.floatToRawIntBits(p[r]);
         limit[r] = SeededMasks.limit(pr);
       }
     }
