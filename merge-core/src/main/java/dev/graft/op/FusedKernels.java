@@ -818,7 +818,7 @@ final class FusedKernels {
      * Writes the mask of rows {@code [0, len / cols)} of {@code x - b} into {@code out[0, len)}; the window's first
      * entry has position {@code pos} in the tensor.
      */
-    void fill(float[] x, float[] b, int len, int cols, long pos, HostMasks.Radix w, float[] out);
+    void fill(float[] x, float[] b, int len, int cols, long pos, HostMasks.RowSort w, float[] out);
   }
 
   /**
@@ -828,16 +828,16 @@ final class FusedKernels {
   static void taskArithmeticRows(StreamedInputs in, List<Part> parts, Combination c, int cols) {
     int m = parts.size();
     int blocks = rowBlocks(in, cols);
-    HostMasks.Radix[] radix = new HostMasks.Radix[blocks]; // one per block (a block runs on one thread), freed with the call
+    HostMasks.RowSort[] sorts = new HostMasks.RowSort[blocks]; // one per block (a block runs on one thread), freed with the call
     windows(in, cols, blocks, new int[0], (bl, b, xs, ex, len, pos, out) -> {
-      if (radix[bl] == null) {
-        radix[bl] = new HostMasks.Radix(cols);
+      if (sorts[bl] == null) {
+        sorts[bl] = new HostMasks.RowSort(cols);
       }
       float[][] drawn = new float[m][];
       for (int i = 0; i < m; i++) {
         if (parts.get(i).mask() instanceof Mask.Rows r) {
           drawn[i] = scratch(2 + m + i, len);
-          r.fill().fill(xs[i], b, len, cols, pos, radix[bl], drawn[i]);
+          r.fill().fill(xs[i], b, len, cols, pos, sorts[bl], drawn[i]);
         }
       }
       taskArithmetic(c, b, withValues(parts, xs, drawn), 0, len, pos, out);

@@ -11,33 +11,110 @@ final class HostMasks {
   private HostMasks() {}
 
   /**
-   * Entries sorted ascending by |v| within a row, ties broken by index: the column order, by a stable least-significant
-   * digit radix sort of the magnitudes' bits (11, 11 and 9 bits), linear in the row length. Each entry travels as one
-   * long, its key above its column ({@code key << 32 | column}), so a pass moves one value per entry. The order is
-   * {@code w}'s own array: valid until the next row sorted with {@code w}.
+   * Entries sorted ascending by |v| within a row, ties broken by index: the column order. The order is {@code w}'s own
+   * array, valid until the next row sorted with {@code w}. Sorts {@code key << 32 | column} ({@code key}: a float's
+   * bits without the sign, ordered as the magnitudes) in one of two ways, whose results are the same:
+   *
+   * <ul>
+   *   <li>Rows whose keys nearly all end in 16 zero bits (differences of bf16 weights, the common case: exact, and
+   *       with at most 8 significant bits unless one weight is much smaller than the other) have few distinct keys and
+   *       many ties. A bucket sort suits them: about one bucket per entry,
+   *       spread evenly over the row's range of non-zero keys (zeros get a bucket of their own, so unchanged entries do
+   *       not stretch the range), one counting pass, one stable scatter, and an insertion sort that has little left to
+   *       do. When the data defeat that (more than 8 moves per entry) the rest is sorted by {@link Arrays#sort(long[],
+   *       int, int)}, so the worst case stays O(n log n). 4.0 against 7.2 ns per entry for the radix sort, rows of 4096.
+   *   <li>Other rows (more than an eighth of the keys finer than bf16: float32 data) go through a stable least-significant-digit radix sort of 11, 11
+   *       and 9 bits, linear in the row length: there the insertion sort's branch is a coin toss (11 against 5.1 ns).
+   * </ul>
    */
-  static int[] ascendingByMagnitude(float[] v, int off, int cols, Radix w) {
+  static int[] ascendingByMagnitude(float[] v, int off, int cols, RowSort w) {
     return ascendingByMagnitude(v, null, off, cols, w);
   }
 
-  /** {@link #ascendingByMagnitude(float[], int, int, Radix)} of {@code x - b} ({@code x} when {@code b} is null). */
-  static int[] ascendingByMagnitude(float[] x, float[] b, int off, int cols, Radix w) {
-    long[] a = w.a;
-    long[] t = w.b;
+  /** {@link #ascendingByMagnitude(float[], int, int, RowSort)} of {@code x - b} ({@code x} when {@code b} is null). */
+  static int[] ascendingByMagnitude(float[] x, float[] b, int off, int cols, RowSort w) {
+    int[] k = w.keys;
     if (b == null) {
       for (int j = 0; j < cols; j++) {
-        a[j] = (long) MagnitudeRank.key(x[off + j]) << 32 | j;
+        k[j] = MagnitudeRank.key(x[off + j]);
       }
     } else {
       for (int j = 0; j < cols; j++) {
-        a[j] = (long) MagnitudeRank.key(x[off + j] - b[off + j]) << 32 | j;
+        k[j] = MagnitudeRank.key(x[off + j] - b[off + j]);
       }
+    }
+    int fine = 0; // keys with bits below bf16's precision
+    for (int j = 0; j < cols; j++) {
+      fine += ((k[j] & 0xFFFF) + 0xFFFF) >>> 16;
+    }
+    long[] a = fine <= cols / 8 ? bucketSort(k, cols, w) : radixSort(k, cols, w);
+    int[] ord = w.ord;
+    for (int j = 0; j < cols; j++) {
+      ord[j] = (int) a[j];
+    }
+    return ord;
+  }
+
+  private static long[] bucketSort(int[] k, int cols, RowSort w) {
+    int lo = Integer.MAX_VALUE; // the smallest non-zero key
+    int hi = 0;
+    for (int j = 0; j < cols; j++) {
+      int key = k[j];
+      lo = Math.min(lo, key + (((key - 1) >> 31) & Integer.MAX_VALUE)); // a zero key counts as MAX_VALUE
+      hi = Math.max(hi, key);
+    }
+    int buckets = w.buckets;
+    int shift = 0;
+    for (long range = (long) hi - lo; range >= 0 && range >>> shift >= buckets; ) {
+      shift++;
+    }
+    // bucket 0: zero keys; bucket 1 + ((key - lo) >>> shift) <= buckets otherwise
+    int[] count = w.count;
+    Arrays.fill(count, 0, buckets + 2, 0);
+    for (int j = 0; j < cols; j++) {
+      int key = k[j];
+      count[((-key) >>> 31) * (1 + ((key - lo) >>> shift)) + 1]++;
+    }
+    for (int i = 0; i <= buckets; i++) {
+      count[i + 1] += count[i];
+    }
+    long[] a = w.sorted;
+    for (int j = 0; j < cols; j++) {
+      int key = k[j];
+      a[count[((-key) >>> 31) * (1 + ((key - lo) >>> shift))]++] = (long) key << 32 | j;
+    }
+    long moves = 0;
+    long budget = 8L * cols;
+    for (int i = 1; i < cols; i++) {
+      long e = a[i];
+      int p = i - 1;
+      if (a[p] > e) {
+        do {
+          a[p + 1] = a[p];
+          p--;
+        } while (p >= 0 && a[p] > e);
+        a[p + 1] = e;
+        moves += i - 1 - p;
+        if (moves > budget) {
+          Arrays.sort(a, 0, cols); // the keys are distinct longs: the same order as a stable sort
+          break;
+        }
+      }
+    }
+    return a;
+  }
+
+  private static long[] radixSort(int[] k, int cols, RowSort w) {
+    long[] a = w.sorted;
+    long[] t = w.draws; // free until DELLA draws into it, after the sort
+    for (int j = 0; j < cols; j++) {
+      a[j] = (long) k[j] << 32 | j;
     }
     int[] count = w.count;
     for (int shift = 32; shift < 63; shift += 11) {
       int digits = shift == 54 ? 1 << 9 : 1 << 11;
       int mask = digits - 1;
-      java.util.Arrays.fill(count, 0, digits + 1, 0);
+      Arrays.fill(count, 0, digits + 1, 0);
       for (int j = 0; j < cols; j++) {
         count[((int) (a[j] >>> shift) & mask) + 1]++;
       }
@@ -52,24 +129,25 @@ final class HostMasks {
       a = t;
       t = swap;
     }
-    int[] ord = w.ord;
-    for (int j = 0; j < cols; j++) {
-      ord[j] = (int) a[j];
-    }
-    return ord;
+    return a;
   }
 
-  /** Work arrays of the radix sort for rows of up to {@code cols} entries. */
-  static final class Radix {
-    final long[] a;
-    final long[] b;
+  /** Work arrays of {@link #ascendingByMagnitude} for rows of up to {@code cols} entries. */
+  static final class RowSort {
+    final int[] keys;
+    final long[] sorted;
+    final long[] draws; // DELLA's draws, in column order
     final int[] ord;
-    final int[] count = new int[(1 << 11) + 1];
+    final int buckets;
+    final int[] count;
 
-    Radix(int cols) {
-      a = new long[cols];
-      b = new long[cols];
+    RowSort(int cols) {
+      keys = new int[cols];
+      sorted = new long[cols];
+      draws = new long[cols];
       ord = new int[cols];
+      buckets = Math.max(1, Integer.highestOneBit(Math.max(1, cols - 1)) << 1); // a power of two, at least cols
+      count = new int[Math.max(buckets + 2, (1 << 11) + 1)]; // bucket sort, or the radix sort's digits
     }
   }
 
@@ -88,7 +166,7 @@ final class HostMasks {
    * One row of {@link #rowBand}: the row of {@code x - b} ({@code x} when {@code b} is null) at {@code off}, its mask
    * (every entry of the row written) at the same offset of {@code mask}.
    */
-  static void rowBand(float[] x, float[] b, int off, int cols, int[] band, Radix w, float[] mask) {
+  static void rowBand(float[] x, float[] b, int off, int cols, int[] band, RowSort w, float[] mask) {
     int[] order = ascendingByMagnitude(x, b, off, cols, w);
     java.util.Arrays.fill(mask, off, off + cols, 0f);
     for (int r = band[0]; r < cols - band[1]; r++) {
@@ -133,12 +211,11 @@ final class HostMasks {
    * shift + column} in the tensor (the index of their hashes): into {@code out} at the same offset, the divisors of
    * {@link #dellaDivisors} when {@code divisors}, else the 0/1 mask.
    */
-  static void dellaRow(float[] x, float[] b, int off, int cols, Keep keep, long seed, long shift, Radix w, float[] out, boolean divisors) {
+  static void dellaRow(float[] x, float[] b, int off, int cols, Keep keep, long seed, long shift, RowSort w, float[] out, boolean divisors) {
     int[] order = ascendingByMagnitude(x, b, off, cols, w);
-    // The draws in column order first (a loop C2 vectorises), into the sort's work array, free again; then the
-    // rank-order pass without a branch on the draw: a kept/dropped branch is a coin toss the CPU mispredicts half
-    // the time, and it cost more than the sort.
-    long[] draw = w.a;
+    // The draws in column order first (a loop C2 vectorises); then the rank-order pass without a branch on the draw:
+    // a kept/dropped branch is a coin toss the CPU mispredicts half the time, and it cost more than the sort.
+    long[] draw = w.draws;
     long first = off + shift;
     for (int j = 0; j < cols; j++) {
       draw[j] = SeededMasks.mix(seed, first + j) >>> 11;
@@ -181,7 +258,7 @@ final class HostMasks {
   }
 
   interface Row {
-    void run(Radix scratch, int offset);
+    void run(RowSort scratch, int offset);
   }
 
   /** Runs {@code body} for every row (rows write disjoint entries), in parallel blocks of rows, each with its own scratch. */
@@ -189,7 +266,7 @@ final class HostMasks {
     int rows = cols == 0 ? 0 : n / cols;
     int blocks = Math.max(1, Math.min(rows, dev.graft.internal.Parallel.blocks(n)));
     dev.graft.internal.Parallel.forBlocks(rows, blocks, (bl, lo, hi) -> {
-      Radix scratch = new Radix(cols);
+      RowSort scratch = new RowSort(cols);
       for (int row = lo; row < hi; row++) {
         body.run(scratch, row * cols);
       }

@@ -332,9 +332,9 @@ public final class TaskArithmetic implements MergeOperator {
           if (x == null) { // streamed: drawn per window of rows
             HostMasks.Keep keep = new HostMasks.Keep(cols(shape), d, eps);
             boolean divisors = rescale.equals("inverse_density");
-            mask = new FusedKernels.Mask.Rows((xw, bw, len, cols, pos, radix, out) -> {
+            mask = new FusedKernels.Mask.Rows((xw, bw, len, cols, pos, sort, out) -> {
               for (int off = 0; off < len; off += cols) {
-                HostMasks.dellaRow(xw, bw, off, cols, keep, seed, pos, radix, out, divisors);
+                HostMasks.dellaRow(xw, bw, off, cols, keep, seed, pos, sort, out, divisors);
               }
             }, divisors);
           } else if (rescale.equals("inverse_density")) { // the default: kept entries divided by their probability
