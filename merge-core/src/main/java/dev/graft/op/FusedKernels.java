@@ -10,7 +10,7 @@ import java.util.List;
  * on the heap (the reference backend, Graft's default on CPU). Each computes exactly the float32 operations, in the
  * same order, as the operator's tensor-layer formulation, so the bytes do not depend on the path (tested against the
  * other backends); what changes is that there are no temporaries, one pass instead of ten or twenty, both cores, and
- * a top-k selection linear in the tensor size (two histogram passes on the magnitudes' bits) instead of a sort.
+ * a top-k selection linear in the tensor size (one or two histogram passes on the magnitudes' bits) instead of a sort.
  *
  * <p>The same kernels run on streamed tensors ({@link StreamedInputs}): over windows of entries decoded from the
  * checkpoints into per-thread scratch arrays, positions shifted by the window's start, the result written per window.
@@ -53,7 +53,11 @@ final class FusedKernels {
   /**
    * The top {@code k} entries by magnitude of {@code x - b} (or of {@code x} when {@code b} is null), in linear
    * time: a histogram of the keys' upper 15 bits finds the bucket of the k-th largest, a histogram of the lower 16
-   * bits within it finds its key, and a scan from the end finds where its ties start.
+   * bits within it finds its key, and a scan from the end finds where its ties start. The first histogram also counts
+   * the keys with a non-zero lower half; the rest of a bucket all have its smallest key, so when the k-th largest is
+   * among them the second pass is skipped. Differences of bf16 weights have at most 8 significant bits unless one of
+   * the two is much smaller, so for bf16 checkpoints that is the common case (TIES on a bf16 family: 3 passes over the
+   * inputs become 2).
    */
   static TopK topK(float[] x, float[] b, long k) {
     return topK(x, b, new long[] {k})[0];
@@ -92,12 +96,33 @@ final class FusedKernels {
     if (!any) {
       return out;
     }
-    long[][] high = highHistograms(src, n, blocks, needs);
-    // per model: the bucket of the upper 15 key bits holding each k-th largest, and the count above it
+    // pass 1, per block and model: a histogram of the keys' upper 15 bits, each counter packing the entries (low 32
+    // bits) and, above them, the "fine" entries among them, whose key has a non-zero lower half
+    long[][][] high = highHistograms(src, blocks, needs);
+    long[][] count = new long[models][];
+    long[][] fine = new long[models][];
+    for (int q = 0; q < models; q++) {
+      if (needs[q]) {
+        count[q] = new long[1 << 15];
+        fine[q] = new long[1 << 15];
+        for (int bl = 0; bl < blocks; bl++) {
+          long[] h = high[bl][q];
+          for (int i = 0; i < h.length; i++) {
+            count[q][i] += h[i] & 0xFFFFFFFFL;
+            fine[q][i] += h[i] >>> 32;
+          }
+        }
+      }
+    }
+    // per model: the bucket of the upper 15 key bits holding each k-th largest, and the count above it. Within a
+    // bucket every coarse key (lower half zero: bf16 differences, mostly) is the bucket's smallest key, so when the
+    // k-th largest lies below the bucket's fine entries its key is known now and pass 2 is not needed for it
     int[][] bucket = new int[models][];
     long[][] above = new long[models][];
     int[][] wanted = new int[models][];
     byte[][] slot = new byte[models][]; // which histogram an upper-bits bucket goes to (0: none)
+    boolean[] needsLow = new boolean[models];
+    boolean anyLow = false;
     for (int q = 0; q < models; q++) {
       bucket[q] = new int[ks[q].length];
       above[q] = new long[ks[q].length];
@@ -105,25 +130,49 @@ final class FusedKernels {
       for (int j = 0; j < ks[q].length; j++) {
         if (out[q][j] == null) {
           long[] a = {0};
-          bucket[q][j] = MagnitudeRank.descend(high[q], ks[q][j], a);
+          int bk = MagnitudeRank.descend(count[q], ks[q][j], a);
+          bucket[q][j] = bk;
           above[q][j] = a[0];
-          w.add(bucket[q][j]);
+          long rank = ks[q][j] - a[0]; // of the k-th largest within its bucket, from the top (1 = the largest)
+          if (rank > fine[q][bk]) {
+            long need = rank - fine[q][bk]; // coarse ties kept, the last ones by position
+            int bl = blocks - 1;
+            for (long c; (c = coarse(high[bl][q][bk])) < need; bl--) {
+              need -= c;
+            }
+            int key = bk << 16;
+            out[q][j] = new TopK(key, lastTies(src, q, Parallel.blockStart(n, blocks, bl), Parallel.blockStart(n, blocks, bl + 1), key, new long[] {need}));
+          } else {
+            w.add(bk);
+          }
         }
       }
       wanted[q] = w.stream().mapToInt(Integer::intValue).toArray();
-      if (needs[q]) {
+      if (wanted[q].length > 0) {
+        needsLow[q] = anyLow = true;
         slot[q] = new byte[1 << 15];
         for (int i = 0; i < wanted[q].length; i++) {
           slot[q][wanted[q][i]] = (byte) (i + 1);
         }
       }
     }
+    for (long[][] hs : high) {
+      for (long[] h : hs) {
+        if (h != null) {
+          HISTOGRAMS_15.push(h);
+        }
+      }
+    }
+    if (!anyLow) {
+      return out;
+    }
+    // pass 2, for the models whose k-th largest is a fine key: a histogram of the lower 16 bits within its bucket
     int[][][][] perBlock = new int[blocks][models][][];
-    forWindows(src, needs, blocks, bl -> {
+    forWindows(src, needsLow, blocks, bl -> {
       for (int q = 0; q < models; q++) {
         perBlock[bl][q] = new int[wanted[q].length][];
         for (int w = 0; w < wanted[q].length; w++) {
-          perBlock[bl][q][w] = histogram(16);
+          perBlock[bl][q][w] = histogram();
         }
       }
     }, (bl, q, x, b, from, to) -> {
@@ -376,48 +425,52 @@ final class FusedKernels {
    * their pages in again on every call on this machine kind (see {@link dev.graft.internal.FloatArrays}). The pools
    * hold what the most concurrent calls took at once.
    */
-  private static final java.util.concurrent.ConcurrentLinkedDeque<int[]> HISTOGRAMS_15 = new java.util.concurrent.ConcurrentLinkedDeque<>();
+  private static final java.util.concurrent.ConcurrentLinkedDeque<long[]> HISTOGRAMS_15 = new java.util.concurrent.ConcurrentLinkedDeque<>();
   private static final java.util.concurrent.ConcurrentLinkedDeque<int[]> HISTOGRAMS_16 = new java.util.concurrent.ConcurrentLinkedDeque<>();
 
-  /** A zeroed histogram of 2^bits counters (bits 15 or 16). */
-  private static int[] histogram(int bits) {
-    int[] h = (bits == 15 ? HISTOGRAMS_15 : HISTOGRAMS_16).poll();
+  /** A zeroed histogram of 2^16 counters. */
+  private static int[] histogram() {
+    int[] h = HISTOGRAMS_16.poll();
     if (h == null) {
-      return new int[1 << bits];
+      return new int[1 << 16];
     }
     java.util.Arrays.fill(h, 0);
     return h;
   }
 
-  private static long[][] highHistograms(Entries src, int n, int blocks, boolean[] needs) {
+  /** Entries of a packed upper-bits counter whose key has a zero lower half. */
+  private static long coarse(long packed) {
+    return (packed & 0xFFFFFFFFL) - (packed >>> 32);
+  }
+
+  /**
+   * Per block and model that {@code needs} it: 2^15 counters of the keys' upper 15 bits, each the number of entries in
+   * its low 32 bits plus, shifted by 32, the number whose key has a non-zero lower half (one increment per entry; a
+   * block holds fewer than 2^31 entries, so neither half overflows).
+   */
+  private static long[][][] highHistograms(Entries src, int blocks, boolean[] needs) {
     int models = needs.length;
-    int[][][] hi = new int[blocks][models][];
+    long[][][] hi = new long[blocks][models][];
     forWindows(src, needs, blocks, bl -> {
       for (int q = 0; q < models; q++) {
         if (needs[q]) {
-          hi[bl][q] = histogram(15);
+          long[] h = HISTOGRAMS_15.poll();
+          if (h == null) {
+            h = new long[1 << 15];
+          } else {
+            java.util.Arrays.fill(h, 0);
+          }
+          hi[bl][q] = h;
         }
       }
     }, (bl, q, x, b, from, to) -> {
-      int[] h = hi[bl][q];
+      long[] h = hi[bl][q];
       for (int i = from; i < to; i++) {
-        h[MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]) >>> 16]++;
+        int kk = MagnitudeRank.key(b == null ? x[i] : x[i] - b[i]);
+        h[kk >>> 16] += 1L + ((long) (((kk & 0xFFFF) + 0xFFFF) >>> 16) << 32);
       }
     });
-    long[][] sum = new long[models][];
-    for (int q = 0; q < models; q++) {
-      if (needs[q]) {
-        int[][] hs = new int[blocks][];
-        for (int bl = 0; bl < blocks; bl++) {
-          hs[bl] = hi[bl][q];
-        }
-        sum[q] = merge(hs);
-        for (int[] h : hs) {
-          HISTOGRAMS_15.push(h);
-        }
-      }
-    }
-    return sum;
+    return hi;
   }
 
   /** The per-block histograms summed. */

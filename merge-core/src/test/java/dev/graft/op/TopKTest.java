@@ -8,8 +8,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The top-k selection by magnitude ({@link FusedKernels#topK}, two histogram passes over the keys' bits and a tie
- * scan in one block) gives the exact answer of a full sort, ties ranked by position (a later entry first), on tensors
+ * The top-k selection by magnitude ({@link FusedKernels#topK}: one or two histogram passes over the keys' bits and a
+ * tie scan in one block) gives the exact answer of a full sort, ties ranked by position (a later entry first), on tensors
  * cut into several blocks, with long runs of ties, equal values and selections at the ends.
  */
 class TopKTest {
@@ -22,6 +22,10 @@ class TopKTest {
     Arrays.sort(order);
     long kth = order[x.length - (int) k];
     return new FusedKernels.TopK((int) (kth >>> 32), (int) kth);
+  }
+
+  private static float bf16(double v) {
+    return dev.graft.io.DTypeCodec.bf16ToFloat(dev.graft.io.DTypeCodec.floatToBf16((float) v));
   }
 
   private static void check(String what, float[] x, float[] b, long... ks) {
@@ -53,6 +57,18 @@ class TopKTest {
       check("sparse task vector", sparse, b, k);
       check("equal values", equal, null, k);
     }
+    // differences of bf16 values: most keys have a zero lower half (their k-th largest is found without the second
+    // pass) and some, where the base is much smaller than the delta, do not (a k-th largest among them needs it)
+    float[] bb = new float[n];
+    float[] bf = new float[n];
+    for (int i = 0; i < n; i++) {
+      bb[i] = bf16(0.02 * r.nextGaussian());
+      bf[i] = r.nextInt(4) == 0 ? bb[i] : bf16(bb[i] + 0.002 * r.nextGaussian());
+    }
+    for (long k = 1; k < n; k += n / 97) {
+      check("bf16 task vector", bf, bb, k);
+    }
+    check("bf16 task vector, two at once", bf, bb, n / 2 + n / 100, n / 100);
     check("two at once (breadcrumbs' band)", gauss, b, n / 2 + n / 100, n / 100);
     check("two at once, coarse", coarse, null, n / 3, n / 5);
   }
