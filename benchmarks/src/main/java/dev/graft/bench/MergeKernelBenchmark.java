@@ -14,6 +14,7 @@ import dev.graft.tensor.spi.Backend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import dev.graft.io.DTypeCodec;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -55,6 +56,14 @@ public class MergeKernelBenchmark {
   @Param({"4096"})
   public int n;
 
+  /**
+   * Values of the inputs: "f32" (random float32, as mergekit's figures were measured), or "bf16" (the same values rounded
+   * to bf16, as the tensors of a bf16 checkpoint are when merged in float32: their differences have few distinct
+   * magnitudes, which the row sorts and top-k selections exploit).
+   */
+  @Param({"f32"})
+  public String values;
+
   private Backend be;
   private TensorScope inputs;
   private float[][] data;
@@ -76,6 +85,15 @@ public class MergeKernelBenchmark {
       for (int j = 0; j < n * n; j++) {
         data[i][j] = data[0][j] + (float) (0.002 * r.nextGaussian());
       }
+    }
+    if (values.equals("bf16")) {
+      for (float[] d : data) {
+        for (int j = 0; j < d.length; j++) {
+          d[j] = DTypeCodec.bf16ToFloat(DTypeCodec.floatToBf16(d[j]));
+        }
+      }
+    } else if (!values.equals("f32")) {
+      throw new IllegalArgumentException("values must be f32 or bf16, not " + values);
     }
   }
 
