@@ -421,6 +421,20 @@ final class FusedKernels {
   }
 
   /**
+   * Replaces this thread's scratch arrays longer than {@link #STREAM_CHUNK} (made for a window of long rows) with
+   * standard ones, so that one tensor with rows of millions of entries does not leave tens of MB per slot behind on
+   * every thread of the pool.
+   */
+  static void releaseOversized() {
+    java.util.ArrayList<float[]> s = SCRATCH.get();
+    for (int i = 0; i < s.size(); i++) {
+      if (s.get(i).length > STREAM_CHUNK) {
+        s.set(i, new float[STREAM_CHUNK]);
+      }
+    }
+  }
+
+  /**
    * Histograms of 2^15 and 2^16 counters kept for reuse: a top-k takes up to 48 of them per call, and fresh arrays fault
    * their pages in again on every call on this machine kind (see {@link dev.graft.internal.FloatArrays}). The pools
    * hold what the most concurrent calls took at once.
@@ -594,12 +608,16 @@ final class FusedKernels {
         }
         body.run(bl, b, xs, ex, len, pos, out);
       }
+      if (size > STREAM_CHUNK) {
+        releaseOversized();
+      }
     });
   }
 
   /**
    * Whether rows of {@code cols} entries are short enough to stream in windows of whole rows: a window holds at least
-   * one row, in several scratch arrays per thread, kept for the thread's life.
+   * one row, in several scratch arrays per thread (released when the thread's block of rows is done,
+   * {@link #releaseOversized}).
    */
   static boolean rowFits(long cols) {
     return cols <= 1 << 24;
