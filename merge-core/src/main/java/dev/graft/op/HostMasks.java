@@ -16,15 +16,16 @@ final class HostMasks {
    * bits without the sign, ordered as the magnitudes) in one of two ways, whose results are the same:
    *
    * <ul>
-   *   <li>Rows whose keys (judged by the first 256) nearly all end in 16 zero bits (differences of bf16 weights, the common case: exact, and
-   *       with at most 8 significant bits unless one weight is much smaller than the other) have few distinct keys and
-   *       many ties. A bucket sort suits them: about one bucket per entry,
-   *       spread evenly over the row's range of non-zero keys (zeros get a bucket of their own, so unchanged entries do
-   *       not stretch the range), one counting pass, one stable scatter, and an insertion sort that has little left to
-   *       do. When the data defeat that (more than 8 moves per entry) the rest is sorted by {@link Arrays#sort(long[],
-   *       int, int)}, so the worst case stays O(n log n). 4.0 against 7.2 ns per entry for the radix sort, rows of 4096.
-   *   <li>Other rows (more than an eighth of the keys finer than bf16: float32 data) go through a stable least-significant-digit radix sort of 11, 11
-   *       and 9 bits, linear in the row length: there the insertion sort's branch is a coin toss (11 against 5.1 ns).
+   *   <li>Rows whose keys nearly all end in 16 zero bits (judged by the first 256 keys) go through a bucket sort.
+   *       Differences of bf16 weights are like that, exact and with at most 8 significant bits unless one weight is
+   *       much smaller than the other: few distinct keys, many ties. About one bucket per entry, spread evenly over
+   *       the row's range of non-zero keys (zeros get a bucket of their own, so unchanged entries do not stretch the
+   *       range), one counting pass, one stable scatter, and an insertion sort that has little left to do. When the
+   *       data defeat that (more than 8 moves per entry) the rest is sorted by {@link Arrays#sort(long[], int, int)},
+   *       so the worst case stays O(n log n). 4.2 against 7.2 ns per entry for the radix sort, rows of 4096.
+   *   <li>Other rows (float32 data) go through a stable least-significant-digit radix sort of 11, 11 and 9 bits,
+   *       linear in the row length: there the insertion sort's branch is a coin toss (11 against 5.1 ns per entry).
+   * </ul>
    * </ul>
    */
   static int[] ascendingByMagnitude(float[] v, int off, int cols, RowSort w) {
