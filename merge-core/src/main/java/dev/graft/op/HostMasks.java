@@ -26,7 +26,6 @@ final class HostMasks {
    *   <li>Other rows (float32 data) go through a stable least-significant-digit radix sort of 11, 11 and 9 bits,
    *       linear in the row length: there the insertion sort's branch is a coin toss (11 against 5.1 ns per entry).
    * </ul>
-   * </ul>
    */
   static int[] ascendingByMagnitude(float[] v, int off, int cols, RowSort w) {
     return ascendingByMagnitude(v, null, off, cols, w);
