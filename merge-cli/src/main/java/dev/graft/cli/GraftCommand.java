@@ -52,13 +52,20 @@ public final class GraftCommand implements Runnable {
    *
    * <p>When {@code args} name a subcommand (its first word that is not an option), only that subcommand is
    * registered: picocli builds each command's model by reflection, and building all of them took about 0.4 s of
-   * every start. Without a subcommand name (usage, {@code help}, a misspelt command) all of them are registered.
+   * every start. Without a subcommand name (usage, {@code help}, a misspelt command) all of them are registered, and
+   * none for {@code --version}.
    */
   public static CommandLine commandLine(String... argv) {
     CommandLine cl = new CommandLine(new GraftCommand());
     Class<?> only = null;
+    boolean version = false;
+    boolean help = false;
+    boolean word = false;
     for (String a : argv) {
+      version |= a.equals("-V") || a.equals("--version");
+      help |= a.equals("-h") || a.equals("--help");
       if (!a.startsWith("-")) {
+        word = true;
         for (Class<?> c : SUBCOMMANDS) {
           if (c != CommandLine.HelpCommand.class && c.getAnnotation(Command.class).name().equals(a)) {
             only = c;
@@ -67,8 +74,9 @@ public final class GraftCommand implements Runnable {
         break;
       }
     }
+    boolean versionOnly = version && !help && !word;
     for (Class<?> c : SUBCOMMANDS) {
-      if (only == null || c == only) {
+      if (!versionOnly && (only == null || c == only)) {
         cl.addSubcommand(c);
       }
     }

@@ -49,6 +49,11 @@ class CliTest {
   void commandsWithoutASubcommandNameSeeEverySubcommand() {
     assertThat(GraftCommand.commandLine("-v", "convert", "x").getSubcommands().keySet()).containsExactly("convert");
     assertThat(GraftCommand.commandLine("--help").getSubcommands()).hasSize(GraftCommand.SUBCOMMANDS.size());
+    assertThat(GraftCommand.commandLine("--version").getSubcommands()).isEmpty();
+    assertThat(GraftCommand.commandLine("--version", "--help").getSubcommands()).hasSize(GraftCommand.SUBCOMMANDS.size());
+    Run v = run("--version");
+    assertThat(v.code()).isZero();
+    assertThat(v.out()).startsWith("graft ");
     Run h = run("help", "convert");
     assertThat(h.code()).isZero();
     assertThat(h.out()).contains("Usage: graft convert");
