@@ -192,11 +192,10 @@ final class HostMasks {
     float[] prob = dev.graft.internal.FloatArrays.take(v.length);
     Keep keep = new Keep(cols, density, eps);
     forRows(v.length, cols, (scratch, off) -> {
-      int[] order = ascendingByMagnitude(v, off, cols, scratch);
+      dellaRow(v, null, off, cols, keep, seed, 0, scratch, mask, false);
+      int[] order = scratch.ord; // the row's order, left by dellaRow's sort
       for (int r = 0; r < cols; r++) {
-        int idx = off + order[r];
-        prob[idx] = keep.p[r];
-        mask[idx] = SeededMasks.keep(seed, idx, keep.limit[r]);
+        prob[off + order[r]] = keep.p[r];
       }
     });
     return new float[][] {mask, prob};
