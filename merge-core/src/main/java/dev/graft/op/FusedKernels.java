@@ -947,93 +947,91 @@ final class FusedKernels {
     float lam = c.lam();
     boolean scaleByLambda = c.scaleByLambda();
     boolean divide = c.divide();
-    {
-      float[][] t = chunkScratch(m + 3); // called once per window when streamed: no fresh temporaries per call
-      float[][] v = java.util.Arrays.copyOf(t, m);
-      float[] mixed = t[m];
-      float[] elected = t[m + 1];
-      float[] div = t[m + 2];
-      for (int c0 = lo; c0 < hi; c0 += CHUNK) {
-        int len = Math.min(CHUNK, hi - c0);
-        for (int i = 0; i < m; i++) {
-          values(parts.get(i), parts.get(i).x(), b, c0, len, shift, fw[i], v[i]);
+    float[][] t = chunkScratch(m + 3); // called once per window when streamed: no fresh temporaries per call
+    float[][] v = java.util.Arrays.copyOf(t, m);
+    float[] mixed = t[m];
+    float[] elected = t[m + 1];
+    float[] div = t[m + 2];
+    for (int c0 = lo; c0 < hi; c0 += CHUNK) {
+      int len = Math.min(CHUNK, hi - c0);
+      for (int i = 0; i < m; i++) {
+        values(parts.get(i), parts.get(i).x(), b, c0, len, shift, fw[i], v[i]);
+      }
+      // Loops over the chunk for one model at a time (simple enough for the JIT to vectorise); the float
+      // operations and their order per entry are those of the tensor formulation.
+      if (consensus == 0) {
+        System.arraycopy(v[0], 0, mixed, 0, len);
+        for (int i = 1; i < m; i++) {
+          float[] vi = v[i];
+          for (int j = 0; j < len; j++) {
+            mixed[j] = mixed[j] + vi[j];
+          }
         }
-        // Loops over the chunk for one model at a time (simple enough for the JIT to vectorise); the float
-        // operations and their order per entry are those of the tensor formulation.
-        if (consensus == 0) {
-          System.arraycopy(v[0], 0, mixed, 0, len);
+        if (normalize) {
+          for (int j = 0; j < len; j++) {
+            mixed[j] = mixed[j] * norm;
+          }
+        }
+      } else {
+        float[] votes = elected;
+        if (consensus == 1) {
+          System.arraycopy(v[0], 0, votes, 0, len);
           for (int i = 1; i < m; i++) {
             float[] vi = v[i];
             for (int j = 0; j < len; j++) {
-              mixed[j] = mixed[j] + vi[j];
-            }
-          }
-          if (normalize) {
-            for (int j = 0; j < len; j++) {
-              mixed[j] = mixed[j] * norm;
+              votes[j] = votes[j] + vi[j];
             }
           }
         } else {
-          float[] votes = elected;
-          if (consensus == 1) {
-            System.arraycopy(v[0], 0, votes, 0, len);
-            for (int i = 1; i < m; i++) {
-              float[] vi = v[i];
-              for (int j = 0; j < len; j++) {
-                votes[j] = votes[j] + vi[j];
-              }
+          float[] v0 = v[0];
+          for (int j = 0; j < len; j++) {
+            votes[j] = Math.signum(v0[j]);
+          }
+          for (int i = 1; i < m; i++) {
+            float[] vi = v[i];
+            for (int j = 0; j < len; j++) {
+              votes[j] = votes[j] + Math.signum(vi[j]);
+            }
+          }
+        }
+        // Branch-free forms of the tensor formulation's selects, equal for every finite value (with a NaN in the
+        // inputs both give NaN): elected = votes >= 0 ? 1 : -1 is copySign(1, votes) (they differ only at -0.0,
+        // which only all-zero entries sum to, where nothing is kept either way); sign(v) == elected is
+        // max(0, signum(v · elected)); |kept| > 0 is then that same agreement; and div == 0 ? 1 : div is
+        // div + (1 - signum(|div|)).
+        for (int j = 0; j < len; j++) {
+          elected[j] = Math.copySign(1f, votes[j]);
+        }
+        for (int i = 0; i < m; i++) {
+          float[] vi = v[i];
+          float wi = aggregation == 1 ? 1f : fw[i];
+          if (i == 0) {
+            for (int j = 0; j < len; j++) {
+              float agree = Math.max(0f, Math.signum(vi[j] * elected[j]));
+              mixed[j] = vi[j] * agree;
+              div[j] = agree * wi;
             }
           } else {
-            float[] v0 = v[0];
             for (int j = 0; j < len; j++) {
-              votes[j] = Math.signum(v0[j]);
-            }
-            for (int i = 1; i < m; i++) {
-              float[] vi = v[i];
-              for (int j = 0; j < len; j++) {
-                votes[j] = votes[j] + Math.signum(vi[j]);
-              }
-            }
-          }
-          // Branch-free forms of the tensor formulation's selects, equal for every finite value (with a NaN in the
-          // inputs both give NaN): elected = votes >= 0 ? 1 : -1 is copySign(1, votes) (they differ only at -0.0,
-          // which only all-zero entries sum to, where nothing is kept either way); sign(v) == elected is
-          // max(0, signum(v · elected)); |kept| > 0 is then that same agreement; and div == 0 ? 1 : div is
-          // div + (1 - signum(|div|)).
-          for (int j = 0; j < len; j++) {
-            elected[j] = Math.copySign(1f, votes[j]);
-          }
-          for (int i = 0; i < m; i++) {
-            float[] vi = v[i];
-            float wi = aggregation == 1 ? 1f : fw[i];
-            if (i == 0) {
-              for (int j = 0; j < len; j++) {
-                float agree = Math.max(0f, Math.signum(vi[j] * elected[j]));
-                mixed[j] = vi[j] * agree;
-                div[j] = agree * wi;
-              }
-            } else {
-              for (int j = 0; j < len; j++) {
-                float agree = Math.max(0f, Math.signum(vi[j] * elected[j]));
-                mixed[j] = mixed[j] + vi[j] * agree;
-                div[j] = div[j] + agree * wi;
-              }
-            }
-          }
-          if (divide) {
-            for (int j = 0; j < len; j++) {
-              mixed[j] = mixed[j] / (div[j] + (1f - Math.signum(Math.abs(div[j]))));
+              float agree = Math.max(0f, Math.signum(vi[j] * elected[j]));
+              mixed[j] = mixed[j] + vi[j] * agree;
+              div[j] = div[j] + agree * wi;
             }
           }
         }
-        if (scaleByLambda) {
+        if (divide) {
           for (int j = 0; j < len; j++) {
-            mixed[j] = mixed[j] * lam;
+            mixed[j] = mixed[j] / (div[j] + (1f - Math.signum(Math.abs(div[j]))));
           }
         }
+      }
+      if (scaleByLambda) {
         for (int j = 0; j < len; j++) {
-          out[c0 + j] = b[c0 + j] + mixed[j];
+          mixed[j] = mixed[j] * lam;
         }
+      }
+      for (int j = 0; j < len; j++) {
+        out[c0 + j] = b[c0 + j] + mixed[j];
       }
     }
   }
