@@ -134,14 +134,9 @@ final class FusedKernels {
           bucket[q][j] = bk;
           above[q][j] = a[0];
           long rank = ks[q][j] - a[0]; // of the k-th largest within its bucket, from the top (1 = the largest)
-          if (rank > fine[q][bk]) {
-            long need = rank - fine[q][bk]; // coarse ties kept, the last ones by position
-            int bl = blocks - 1;
-            for (long c; (c = coarse(high[bl][q][bk])) < need; bl--) {
-              need -= c;
-            }
-            int key = bk << 16;
-            out[q][j] = new TopK(key, lastTies(src, q, Parallel.blockStart(n, blocks, bl), Parallel.blockStart(n, blocks, bl + 1), key, new long[] {need}));
+          if (rank > fine[q][bk]) { // coarse ties kept: the last rank - fine ones by position
+            int qq = q;
+            out[q][j] = lastOf(src, q, blocks, bk << 16, rank - fine[q][bk], bl -> coarse(high[bl][qq][bk]));
           } else {
             w.add(bk);
           }
@@ -212,16 +207,10 @@ final class FusedKernels {
         }
         long[] a = {above[q][j]};
         int l = MagnitudeRank.descend(lows.get(bucket[q][j]), ks[q][j], a);
-        int key = bucket[q][j] << 16 | l;
-        long[] need = {ks[q][j] - a[0]}; // entries with exactly this key that are in the set: the last ones by position
-        // the per-block histograms say which block holds the need-th tie from the end: only that block is scanned
         int w = java.util.Arrays.binarySearch(wanted[q], bucket[q][j]);
-        int bl = blocks - 1;
-        while (perBlock[bl][q][w][l] < need[0]) {
-          need[0] -= perBlock[bl][q][w][l];
-          bl--;
-        }
-        out[q][j] = new TopK(key, lastTies(src, q, Parallel.blockStart(n, blocks, bl), Parallel.blockStart(n, blocks, bl + 1), key, need));
+        int qq = q;
+        // entries with exactly this key that are in the set: the last ks - a ones by position
+        out[q][j] = lastOf(src, q, blocks, bucket[q][j] << 16 | l, ks[q][j] - a[0], bl -> perBlock[bl][qq][w][l]);
       }
     }
     for (int[][][] qs : perBlock) {
@@ -257,6 +246,20 @@ final class FusedKernels {
         }
       }
     });
+  }
+
+  /**
+   * The top-k set whose smallest key is {@code key}, of which the last {@code need} entries by position are in the set:
+   * the per-block counts of that key ({@code inBlock}) say which block holds the need-th one from the end, and only
+   * that block is scanned.
+   */
+  private static TopK lastOf(Entries src, int q, int blocks, int key, long need, java.util.function.IntToLongFunction inBlock) {
+    int n = src.size();
+    int bl = blocks - 1;
+    for (long c; (c = inBlock.applyAsLong(bl)) < need; bl--) {
+      need -= c;
+    }
+    return new TopK(key, lastTies(src, q, Parallel.blockStart(n, blocks, bl), Parallel.blockStart(n, blocks, bl + 1), key, new long[] {need}));
   }
 
   /**
