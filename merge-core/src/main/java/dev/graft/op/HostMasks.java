@@ -71,20 +71,17 @@ final class HostMasks {
     for (long range = (long) hi - lo; range >= 0 && range >>> shift >= buckets; ) {
       shift++;
     }
-    // bucket 0: zero keys; bucket 1 + ((key - lo) >>> shift) <= buckets otherwise
     int[] count = w.count;
     Arrays.fill(count, 0, buckets + 2, 0);
     for (int j = 0; j < cols; j++) {
-      int key = k[j];
-      count[((-key) >>> 31) * (1 + ((key - lo) >>> shift)) + 1]++;
+      count[bucket(k[j], lo, shift) + 1]++;
     }
     for (int i = 0; i <= buckets; i++) {
       count[i + 1] += count[i];
     }
     long[] a = w.sorted;
     for (int j = 0; j < cols; j++) {
-      int key = k[j];
-      a[count[((-key) >>> 31) * (1 + ((key - lo) >>> shift))]++] = (long) key << 32 | j;
+      a[count[bucket(k[j], lo, shift)]++] = (long) k[j] << 32 | j;
     }
     long moves = 0;
     long budget = 8L * cols;
@@ -105,6 +102,11 @@ final class HostMasks {
       }
     }
     return a;
+  }
+
+  /** The bucket of a key: 0 for a zero key, {@code 1 + ((key - lo) >>> shift)} otherwise (branch-free). */
+  private static int bucket(int key, int lo, int shift) {
+    return ((-key) >>> 31) * (1 + ((key - lo) >>> shift));
   }
 
   private static long[] radixSort(float[] x, float[] b, int off, int cols, RowSort w) {
