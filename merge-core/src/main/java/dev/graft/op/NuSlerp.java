@@ -30,9 +30,7 @@ public final class NuSlerp implements MergeOperator {
 
   @Override
   public Tensor merge(MergeInputs in) {
-    double w0 = in.modelParams().get(0).number("weight");
-    double w1 = in.modelParams().get(1).number("weight");
-    double t = Math.abs(w0 + w1) < 1e-8 ? 0.5 : w1 / (w0 + w1);
+    double t = t(in.modelParams());
     TensorScope scope = in.scope();
     try (TensorScope tmp = scope.child("nuslerp")) {
       Tensor v0 = in.models().get(0).moveTo(tmp);
@@ -91,7 +89,7 @@ public final class NuSlerp implements MergeOperator {
       yy += (double) y[i] * y[i];
       xy += (double) x[i] * y[i];
     }
-    double[] w = weights(t, xy / (Math.max(Math.sqrt(xx), 1e-7) * Math.max(Math.sqrt(yy), 1e-7)));
+    double[] w = weightsFromSums(t, xx, yy, xy);
     for (int k = 0, i = start; k < len; k++, i += stride) {
       out[i] = (float) (w[0] * x[i] + w[1] * y[i]);
     }
@@ -109,15 +107,11 @@ public final class NuSlerp implements MergeOperator {
    */
   @Override
   public void mergeStreamed(StreamedInputs in) {
-    double w0 = in.modelParams().get(0).number("weight");
-    double w1 = in.modelParams().get(1).number("weight");
-    double t = Math.abs(w0 + w1) < 1e-8 ? 0.5 : w1 / (w0 + w1);
+    double t = t(in.modelParams());
     Shape shape = in.shape();
     if (in.global().bool("nuslerp_flatten") || shape.rank() < 2) {
       double[] s = FusedKernels.normsAndDot(in, 0, 1);
-      double na = Math.max(Math.sqrt(s[0]), 1e-7);
-      double nb = Math.max(Math.sqrt(s[1]), 1e-7);
-      double[] w = weights(t, s[2] / (na * nb));
+      double[] w = weightsFromSums(t, s[0], s[1], s[2]);
       float f0 = (float) w[0];
       float f1 = (float) w[1];
       FusedKernels.rowWindows(in, 1, (b, xs, len, pos, out) -> {
@@ -154,7 +148,7 @@ public final class NuSlerp implements MergeOperator {
     });
     double[][] w = new double[cols][];
     for (int c = 0; c < cols; c++) {
-      w[c] = weights(t, sums[2][c] / (Math.max(Math.sqrt(sums[0][c]), 1e-7) * Math.max(Math.sqrt(sums[1][c]), 1e-7)));
+      w[c] = weightsFromSums(t, sums[0][c], sums[1][c], sums[2][c]);
     }
     FusedKernels.rowWindows(in, cols, (b, xs, len, pos, out) -> {
       FusedKernels.lessBase(b, xs, len);
@@ -173,6 +167,18 @@ public final class NuSlerp implements MergeOperator {
         out[i] = out[i] + b[i];
       }
     }
+  }
+
+  /** The interpolation point from the two models' weights: {@code w1 / (w0 + w1)}, 0.5 when they sum to zero. */
+  private static double t(List<Params> modelParams) {
+    double w0 = modelParams.get(0).number("weight");
+    double w1 = modelParams.get(1).number("weight");
+    return Math.abs(w0 + w1) < 1e-8 ? 0.5 : w1 / (w0 + w1);
+  }
+
+  /** {@link #weights} from Σ x², Σ y² and Σ x·y (norms clamped at 1e-7). */
+  private static double[] weightsFromSums(double t, double xx, double yy, double xy) {
+    return weights(t, xy / (Math.max(Math.sqrt(xx), 1e-7) * Math.max(Math.sqrt(yy), 1e-7)));
   }
 
   private static double[] weights(double t, double cos) {
