@@ -43,22 +43,37 @@ public final class ModelStock implements MergeOperator {
       }
       List<Tensor> deltas = ms.stream().map(m -> m.sub(base)).toList();
       double[] norms = deltas.stream().mapToDouble(Tensor::norm).toArray();
-      double cos = 0;
-      int pairs = 0;
+      double[][] dots = new double[n][n];
       for (int i = 0; i < n; i++) {
         for (int j = i + 1; j < n; j++) {
-          double c = deltas.get(i).dot(deltas.get(j)) / Math.max(norms[i] * norms[j], 1e-6);
-          cos += Math.max(-1, Math.min(1, c));
-          pairs++;
+          dots[i][j] = deltas.get(i).dot(deltas.get(j));
         }
       }
-      double t = ratio(n, cos / pairs);
+      double t = ratio(norms, dots);
       Tensor avg = ms.get(0);
       for (int i = 1; i < n; i++) {
         avg = avg.add(ms.get(i));
       }
       return avg.mul(t / n).add(base.mul(1 - t)).moveTo(scope);
     }
+  }
+
+  /**
+   * The ratio from the task vectors' norms and their dot products {@code dots[i][j]} (i &lt; j): the mean of the
+   * pairwise cosines, each clamped to [-1, 1].
+   */
+  private static double ratio(double[] norms, double[][] dots) {
+    int n = norms.length;
+    double cos = 0;
+    int pairs = 0;
+    for (int i = 0; i < n; i++) {
+      for (int j = i + 1; j < n; j++) {
+        double c = dots[i][j] / Math.max(norms[i] * norms[j], 1e-6);
+        cos += Math.max(-1, Math.min(1, c));
+        pairs++;
+      }
+    }
+    return ratio(n, cos / pairs);
   }
 
   static double ratio(int n, double cos) {
@@ -79,23 +94,26 @@ public final class ModelStock implements MergeOperator {
   /** One row of {@code filter_wise}: its own ratio from the row's task vectors, written at the same offset of {@code out}. */
   private static void filterRow(float[] b, float[][] xs, int off, int cols, float[] out) {
     int n = xs.length;
-    double cos = 0;
+    double[] norms = new double[n];
+    double[][] dots = new double[n][n];
     for (int i = 0; i < n; i++) {
+      double ii = 0;
+      for (int k = off; k < off + cols; k++) {
+        double di = xs[i][k] - b[k];
+        ii += di * di;
+      }
+      norms[i] = Math.sqrt(ii);
       for (int j = i + 1; j < n; j++) {
         double dij = 0;
-        double ii = 0;
-        double jj = 0;
         for (int k = off; k < off + cols; k++) {
           double di = xs[i][k] - b[k];
           double dj = xs[j][k] - b[k];
           dij += di * dj;
-          ii += di * di;
-          jj += dj * dj;
         }
-        cos += Math.max(-1, Math.min(1, dij / Math.max(Math.sqrt(ii) * Math.sqrt(jj), 1e-6)));
+        dots[i][j] = dij;
       }
     }
-    double t = ratio(n, cos / (n * (n - 1) / 2.0));
+    double t = ratio(norms, dots);
     for (int k = off; k < off + cols; k++) {
       double avg = 0;
       for (float[] x : xs) {
@@ -128,16 +146,11 @@ public final class ModelStock implements MergeOperator {
       return;
     }
     double[][] g = FusedKernels.deltaGram(in);
-    double cos = 0;
-    int pairs = 0;
+    double[] norms = new double[n];
     for (int i = 0; i < n; i++) {
-      for (int j = i + 1; j < n; j++) {
-        double c = g[i][j] / Math.max(Math.sqrt(g[i][i]) * Math.sqrt(g[j][j]), 1e-6);
-        cos += Math.max(-1, Math.min(1, c));
-        pairs++;
-      }
+      norms[i] = Math.sqrt(g[i][i]);
     }
-    double t = ratio(n, cos / pairs);
+    double t = ratio(norms, g); // the dot products are g's upper triangle
     float fa = (float) (t / n);
     float fb = (float) (1 - t);
     FusedKernels.rowWindows(in, 1, (b, xs, len, pos, out) -> {
