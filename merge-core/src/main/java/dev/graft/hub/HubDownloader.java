@@ -45,7 +45,9 @@ public final class HubDownloader {
   private final URI endpoint;
   private final String token;
   private final Path hubCache;
-  private final HttpClient http;
+  // Built on the first request: building one initialises TLS (about 0.27 s and 500 classes), which a merge of local
+  // models or of models already in the cache never needs.
+  private HttpClient http;
 
   /**
    * @param endpoint the hub, e.g. {@code https://huggingface.co} ({@code HF_ENDPOINT})
@@ -56,7 +58,13 @@ public final class HubDownloader {
     this.endpoint = URI.create(endpoint.toString().replaceAll("/+$", ""));
     this.token = token == null || token.isBlank() ? null : token.strip();
     this.hubCache = hubCache;
-    this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(20)).build();
+  }
+
+  private synchronized HttpClient http() {
+    if (http == null) {
+      http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(20)).build();
+    }
+    return http;
   }
 
   /** A downloader configured from the environment (HF_ENDPOINT, HF_TOKEN or HF_HOME/token, the cache), or empty when HF_HUB_OFFLINE is set. */
@@ -269,7 +277,7 @@ public final class HubDownloader {
     HttpRequest req = b.build();
     HttpResponse<T> r;
     try {
-      r = http.send(req, handler);
+      r = http().send(req, handler);
     } catch (IOException e) {
       String why = e.getMessage() != null ? e.getMessage() : e instanceof java.net.ConnectException ? "no connection" : "network error";
       throw new InvalidInputException("cannot reach " + req.uri() + " (" + why + "). Check HF_ENDPOINT and the network, or "
