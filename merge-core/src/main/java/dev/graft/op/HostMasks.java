@@ -12,8 +12,8 @@ final class HostMasks {
 
   /**
    * Entries sorted ascending by |v| within a row, ties broken by index: the column order. The order is {@code w}'s own
-   * array, valid until the next row sorted with {@code w}. The order is that of {@code key << 32 | column} ({@code
-   * key}: a float's bits without the sign, ordered as the magnitudes), found in one of three ways with the same result:
+   * array, valid until the next row sorted with {@code w}. Sorts {@code key << 32 | column} ({@code key}: a float's
+   * bits without the sign, ordered as the magnitudes) in one of two ways, whose results are the same:
    *
    * <ul>
    *   <li>Rows whose keys nearly all end in 16 zero bits (judged by the first 256 keys) go through a bucket sort.
@@ -23,13 +23,8 @@ final class HostMasks {
    *       range), one counting pass, one stable scatter, and an insertion sort that has little left to do. When the
    *       data defeat that (more than 8 moves per entry) the rest is sorted by {@link Arrays#sort(long[], int, int)},
    *       so the worst case stays O(n log n). 4.2 against 7.2 ns per entry for the radix sort, rows of 4096.
-   *   <li>Other rows (float32 data) of up to 2^16 entries go through {@link #prefixSort}: a radix sort of 32-bit
-   *       words, each a prefix of the key above the row's smallest one and the column, then a pass that orders the
-   *       rare neighbours sharing a prefix by the whole key. About 10% faster than the radix sort of 64-bit words
-   *       below (rows of 4096, keys and column order included: 4.6–5.3 against 5.1–5.8 ns per entry, best of each of
-   *       five JVMs) and half its scratch traffic.
-   *   <li>Longer rows go through a stable least-significant-digit radix sort of {@code key << 32 | column} in 11, 11
-   *       and 9 bits, linear in the row length.
+   *   <li>Other rows (float32 data) go through a stable least-significant-digit radix sort of 11, 11 and 9 bits,
+   *       linear in the row length: there the insertion sort's branch is a coin toss (11 against 5.1 ns per entry).
    * </ul>
    */
   static int[] ascendingByMagnitude(float[] v, int off, int cols, RowSort w) {
@@ -44,9 +39,6 @@ final class HostMasks {
     for (int j = 0; j < sample; j++) {
       int key = MagnitudeRank.key(b == null ? x[off + j] : x[off + j] - b[off + j]);
       fine += ((key & 0xFFFF) + 0xFFFF) >>> 16;
-    }
-    if (fine > sample / 8 && cols <= 1 << 16) {
-      return prefixSort(x, b, off, cols, w);
     }
     long[] a = fine <= sample / 8 ? bucketSort(x, b, off, cols, w) : radixSort(x, b, off, cols, w);
     int[] ord = w.ord;
@@ -151,99 +143,6 @@ final class HostMasks {
     return a;
   }
 
-  /**
-   * The order of a row of up to 2^16 entries in 32-bit words: each entry's {@code ((key - lo) >>> s) << ib | column},
-   * where {@code lo} is the row's smallest key, {@code ib} the bits a column needs and {@code s} drops just enough low
-   * bits of the key's range to leave its prefix {@code pb} bits (at most 22: two counting digits of at most 11 bits,
-   * and no more than the row needs: about twice its column bits). Two stable LSD passes order the words by prefix,
-   * then by column; entries sharing a prefix and out of order by their whole key are moved by insertion, which for
-   * float32 data is rare (the prefix keeps 2^16 steps per binade of a row of 4096 spanning 2^27 keys). More than 8
-   * moves per entry (values crowded into a few prefixes by an outlier far away) send the row to a comparison sort of
-   * {@code key << 32 | column}. Returns {@code w.ord}.
-   */
-  static int[] prefixSort(float[] x, float[] b, int off, int cols, RowSort w) {
-    int[] k = w.keys;
-    if (b == null) {
-      for (int j = 0; j < cols; j++) {
-        k[j] = MagnitudeRank.key(x[off + j]);
-      }
-    } else {
-      for (int j = 0; j < cols; j++) {
-        k[j] = MagnitudeRank.key(x[off + j] - b[off + j]);
-      }
-    }
-    int lo = Integer.MAX_VALUE;
-    int hi = 0;
-    for (int j = 0; j < cols; j++) {
-      lo = Math.min(lo, k[j]);
-      hi = Math.max(hi, k[j]);
-    }
-    int ib = w.indexBits;
-    int im = (1 << ib) - 1;
-    int pb = Math.max(2, Math.min(32 - ib, Math.min(22, 2 * ib - 4)));
-    int s = Math.max(0, (32 - Integer.numberOfLeadingZeros(hi - lo)) - pb);
-    int d1 = pb / 2;
-    int m1 = (1 << d1) - 1;
-    int sh2 = ib + d1;
-    int[] a = w.ord;
-    int[] t = w.ints;
-    int[] c1 = w.count;
-    int[] c2 = w.count2;
-    Arrays.fill(c1, 0, m1 + 2, 0);
-    Arrays.fill(c2, 0, (1 << (pb - d1)) + 1, 0);
-    for (int j = 0; j < cols; j++) {
-      int e = ((k[j] - lo) >>> s) << ib | j;
-      a[j] = e;
-      c1[((e >>> ib) & m1) + 1]++;
-      c2[(e >>> sh2) + 1]++;
-    }
-    for (int d = 0; d <= m1; d++) {
-      c1[d + 1] += c1[d];
-    }
-    for (int d = 0, n2 = 1 << (pb - d1); d < n2; d++) {
-      c2[d + 1] += c2[d];
-    }
-    for (int j = 0; j < cols; j++) {
-      int e = a[j];
-      t[c1[(e >>> ib) & m1]++] = e;
-    }
-    for (int j = 0; j < cols; j++) {
-      int e = t[j];
-      a[c2[e >>> sh2]++] = e;
-    }
-    long moves = 0;
-    long budget = 8L * cols;
-    for (int i = 1; i < cols; i++) {
-      int e = a[i];
-      int q = a[i - 1];
-      if (((e ^ q) >>> ib) == 0 && k[e & im] < k[q & im]) {
-        int ke = k[e & im];
-        int p = i - 1;
-        do {
-          a[p + 1] = a[p];
-          p--;
-        } while (p >= 0 && ((a[p] ^ e) >>> ib) == 0 && k[a[p] & im] > ke);
-        a[p + 1] = e;
-        moves += i - 1 - p;
-        if (moves > budget) { // crowded prefixes: sort the row another way
-          long[] all = w.sorted;
-          for (int j = 0; j < cols; j++) {
-            all[j] = (long) k[j] << 32 | j;
-          }
-          Arrays.sort(all, 0, cols); // distinct longs: the order of a stable sort
-          for (int j = 0; j < cols; j++) {
-            a[j] = (int) all[j];
-          }
-          return a;
-        }
-      }
-    }
-    for (int j = 0; j < cols; j++) {
-      a[j] &= im;
-    }
-    return a;
-  }
-
   /** Work arrays of {@link #ascendingByMagnitude} for rows of up to {@code cols} entries. */
   static final class RowSort {
     final int[] keys;
@@ -252,14 +151,8 @@ final class HostMasks {
     final int[] ord;
     final int buckets;
     final int[] count;
-    final int[] count2; // the prefix sort's second digit
-    final int[] ints; // the prefix sort's words, between its passes
-    final int indexBits; // bits a column needs
 
     RowSort(int cols) {
-      indexBits = Math.max(1, 32 - Integer.numberOfLeadingZeros(Math.max(1, cols - 1)));
-      ints = new int[cols];
-      count2 = new int[(1 << 11) + 1];
       keys = new int[cols];
       sorted = new long[cols];
       draws = new long[cols];

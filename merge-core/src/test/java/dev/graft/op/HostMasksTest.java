@@ -48,7 +48,7 @@ class HostMasksTest {
   @Test
   void gaussianRowsWithUnchangedEntriesAndTies() {
     Random r = new Random(7);
-    for (int cols : new int[] {1, 2, 3, 17, 1000, 4096, 70_000}) { // 70 000: longer than the prefix sort takes
+    for (int cols : new int[] {1, 2, 3, 17, 1000, 4096}) {
       float[] b = new float[3 * cols];
       float[] x = new float[3 * cols];
       for (int i = 0; i < x.length; i++) {
@@ -87,37 +87,6 @@ class HostMasksTest {
     x[1] = Float.intBitsToFloat(0x7F7F0000);
     for (int j = 2; j < cols; j++) {
       x[j] = Float.intBitsToFloat(Float.floatToRawIntBits(1f) + ((7 - (j - 2) * 8 / (cols - 2)) << 16));
-    }
-    check(x, null, cols);
-  }
-
-  @Test
-  void float32RowsWithOutliersShareTruncatedPrefixes() {
-    // an outlier per row widens the range of keys, so the prefix sort keeps fewer low bits and neighbours in the order
-    // share a prefix: the pass that orders equal prefixes by the whole key does real work (fewer moves than the budget)
-    Random r = new Random(5);
-    for (int cols : new int[] {64, 4096, 5632}) {
-      float[] x = new float[3 * cols];
-      for (int i = 0; i < x.length; i++) {
-        x[i] = (float) r.nextGaussian() * 1e-3f;
-      }
-      x[7] = Float.MIN_VALUE;
-      x[cols + 3] = 3e38f;
-      x[2 * cols + 1] = Float.POSITIVE_INFINITY;
-      check(x, null, cols);
-    }
-  }
-
-  @Test
-  void crowdedPrefixesFallBackToAComparisonSort() {
-    // float32 keys (the prefix sort's path): two outliers stretch the range so that 2^11 keys share a prefix; 3000
-    // distinct keys in descending order within a span of 3000 keys need far more than 8 insertion moves per entry
-    int cols = 3002;
-    float[] x = new float[cols];
-    x[0] = Float.MIN_VALUE;
-    x[1] = Float.MAX_VALUE;
-    for (int j = 2; j < cols; j++) {
-      x[j] = Float.intBitsToFloat(Float.floatToRawIntBits(1f) + 1 + cols - j);
     }
     check(x, null, cols);
   }
