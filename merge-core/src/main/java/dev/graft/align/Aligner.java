@@ -171,6 +171,7 @@ public final class Aligner {
     Path tmp = abs.resolveSibling("." + abs.getFileName() + ".graft-partial");
     try {
       AtomicFiles.deleteTree(tmp);
+      AtomicFiles.unfinished(tmp);
       Files.createDirectories(tmp);
       List<SafetensorsWriter.Entry> entries = new ArrayList<>();
       for (Map.Entry<String, TensorInfo> e : model.tensors().entrySet()) {
@@ -223,6 +224,7 @@ public final class Aligner {
       throw new UncheckedIOException("writing " + out + ": " + e.getMessage(), e);
     } finally {
       AtomicFiles.deleteTree(tmp);
+      AtomicFiles.finished(tmp);
     }
   }
 

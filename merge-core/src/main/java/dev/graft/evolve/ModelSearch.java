@@ -155,6 +155,7 @@ public final class ModelSearch implements SearchSpace {
     Path abs = dir.toAbsolutePath().normalize();
     Path tmp = abs.resolveSibling("." + abs.getFileName() + ".graft-partial");
     AtomicFiles.deleteTree(tmp);
+    AtomicFiles.unfinished(tmp);
     Weights w = layout.weights((Genome.Flat) genome, "evolved");
     List<SafetensorsWriter.Entry> entries = new ArrayList<>();
     layout.shapes().forEach((n, s) -> entries.add(new SafetensorsWriter.Entry(n, outDtype, s)));
@@ -185,6 +186,7 @@ public final class ModelSearch implements SearchSpace {
       throw new UncheckedIOException("cannot write " + dir + ": " + e.getMessage(), e);
     } finally {
       AtomicFiles.deleteTree(tmp);
+      AtomicFiles.finished(tmp);
     }
   }
 }

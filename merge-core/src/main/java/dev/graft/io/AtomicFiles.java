@@ -28,6 +28,44 @@ public final class AtomicFiles {
     }
   }
 
+  private static final java.util.Set<Path> UNFINISHED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private static final java.util.concurrent.atomic.AtomicBoolean HOOKED = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Marks {@code p}, a partial output (file or folder) that only a completed write renames into place, for removal
+   * should the JVM stop before {@link #finished(Path)} is called for it: on SIGTERM, Ctrl-C or {@code System.exit},
+   * an interrupted merge, conversion or alignment then leaves no gigabytes of partial data behind. (SIGKILL still does;
+   * the next run writing the same output removes them.)
+   */
+  public static void unfinished(Path p) {
+    if (HOOKED.compareAndSet(false, true)) {
+      try {
+        Runtime.getRuntime().addShutdownHook(new Thread(AtomicFiles::removeUnfinished, "graft-remove-partial-output"));
+      } catch (IllegalStateException stopping) {
+        return; // the JVM is already stopping: nothing more will be written either
+      }
+    }
+    UNFINISHED.add(p.toAbsolutePath().normalize());
+  }
+
+  /** {@code p} is complete, renamed or removed: no longer removed at exit. */
+  public static void finished(Path p) {
+    UNFINISHED.remove(p.toAbsolutePath().normalize());
+  }
+
+  /** What the shutdown hook does: removes every unfinished output (a few tries: writers may still be adding files). */
+  static void removeUnfinished() {
+    for (Path p : UNFINISHED) {
+      for (int attempt = 0; attempt < 3 && java.nio.file.Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS); attempt++) {
+        try {
+          deleteTree(p);
+        } catch (RuntimeException busy) {
+          // a file appeared or vanished while walking: walk again
+        }
+      }
+    }
+  }
+
   /** Removes a file or a folder and everything under it; nothing when it does not exist. */
   public static void deleteTree(Path p) {
     if (!java.nio.file.Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {

@@ -139,6 +139,7 @@ public final class SafetensorsWriter implements AutoCloseable {
   private void openShard(Path finalPath, List<Entry> entries, Map<String, String> metadata) throws IOException {
     byte[] header = headerBytes(entries, metadata);
     Path partial = finalPath.resolveSibling("." + finalPath.getFileName() + ".partial");
+    AtomicFiles.unfinished(partial);
     FileChannel ch =
         FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
     long dataStart = 8L + header.length;
@@ -289,6 +290,7 @@ public final class SafetensorsWriter implements AutoCloseable {
       }
       for (Shard sh : shards) {
         Files.move(sh.partialPath, sh.finalPath, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.finished(sh.partialPath);
         out.add(sh.finalPath);
       }
       if (hfLayout) {
@@ -344,6 +346,7 @@ public final class SafetensorsWriter implements AutoCloseable {
         try {
           sh.channel.close();
           Files.deleteIfExists(sh.partialPath);
+          AtomicFiles.finished(sh.partialPath);
         } catch (IOException ignored) {
           // best effort: the file keeps its .partial name, never a final one
         }

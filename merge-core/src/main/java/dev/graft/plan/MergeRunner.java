@@ -204,6 +204,8 @@ public final class MergeRunner {
     Path stageRoot = abs.resolveSibling("." + abs.getFileName() + ".graft-stages");
     deleteTree(tmp);
     deleteTree(stageRoot);
+    AtomicFiles.unfinished(tmp);
+    AtomicFiles.unfinished(stageRoot);
     Map<String, Path> written = new HashMap<>();
     Function<ModelView, Path> locate = written(written);
     try {
@@ -232,6 +234,8 @@ public final class MergeRunner {
     } finally {
       deleteTree(tmp);
       deleteTree(stageRoot);
+      AtomicFiles.finished(tmp);
+      AtomicFiles.finished(stageRoot);
     }
   }
 
