@@ -3,10 +3,16 @@
 GRAFT_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 graft_java_major() { # prints the major version of the JDK whose java binary is $1, or nothing
-  local home rel
-  home=$(dirname "$(dirname "$1")")
-  rel=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$home/release" 2>/dev/null | head -n1)
-  if [ -n "$rel" ]; then echo "$rel"; return; fi   # fast path: the JDK's release file
+  local home=${1%/bin/java} line v
+  if [ -r "$home/release" ]; then   # fast path: the JDK's release file, read with shell builtins (no process per line)
+    while IFS= read -r line || [ -n "$line" ]; do
+      case $line in
+        JAVA_VERSION=*)
+          v=${line#JAVA_VERSION=}; v=${v#\"}; v=${v%%[!0-9]*}
+          if [ -n "$v" ]; then echo "$v"; return; fi ;;
+      esac
+    done <"$home/release"
+  fi
   "$1" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n1
 }
 
