@@ -2,10 +2,6 @@ package dev.graft.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.graft.io.Progress;
-import dev.graft.synth.SynthSpec;
-import dev.graft.synth.SyntheticCheckpoints;
-import dev.graft.tensor.DType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,19 +17,7 @@ class InterruptedMergeTest {
 
   @Test
   void aMergeStoppedBySigtermLeavesNoPartialOutput() throws IOException, InterruptedException {
-    SynthSpec spec = new SynthSpec(4000, 256, 24, 8, 4, 1024, false, DType.BF16, 20_000_000, 2, 4, 3);
-    SyntheticCheckpoints.writeFamily(spec, dir.resolve("fam"), 2, Progress.NONE);
-    Path recipe = dir.resolve("ties.yml");
-    Files.writeString(recipe, """
-        merge_method: ties
-        base_model: fam/base
-        models:
-          - model: fam/ft-1
-            parameters: {weight: 0.5, density: 0.5}
-          - model: fam/ft-2
-            parameters: {weight: 0.5, density: 0.5}
-        dtype: bfloat16
-        """);
+    Path recipe = MergeMemoryTest.tiesOverAFamily(dir);
     Path out = dir.resolve("out");
     Path partial = dir.resolve(".out.graft-partial");
     // the DJL backend and small shards: slow enough to be stopped after its first shard file appears

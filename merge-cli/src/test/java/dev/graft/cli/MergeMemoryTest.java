@@ -18,18 +18,13 @@ import org.junit.jupiter.api.io.TempDir;
 class MergeMemoryTest {
   @TempDir Path dir;
 
-  @Test
-  void mergesAFamilyLargerThanTheHeap() throws IOException, InterruptedException {
+  /**
+   * Writes a family of three 52 MB bf16 models (base, ft-1, ft-2) into {@code dir/fam} and a TIES recipe over it,
+   * {@code dir/ties.yml}, which it returns.
+   */
+  static Path tiesOverAFamily(Path dir) throws IOException {
     SynthSpec spec = new SynthSpec(4000, 256, 24, 8, 4, 1024, false, DType.BF16, 20_000_000, 2, 4, 3);
     SyntheticCheckpoints.writeFamily(spec, dir.resolve("fam"), 2, Progress.NONE);
-    long total = 0;
-    for (String m : List.of("base", "ft-1", "ft-2")) {
-      try (Checkpoint cp = Checkpoint.open(dir.resolve("fam").resolve(m))) {
-        total += cp.byteSize();
-      }
-    }
-    int heapMb = 64;
-    assertThat(total).isGreaterThan(2L * heapMb << 20);
     Path recipe = dir.resolve("ties.yml");
     Files.writeString(recipe, """
         merge_method: ties
@@ -41,6 +36,20 @@ class MergeMemoryTest {
             parameters: {weight: 0.5, density: 0.5}
         dtype: bfloat16
         """);
+    return recipe;
+  }
+
+  @Test
+  void mergesAFamilyLargerThanTheHeap() throws IOException, InterruptedException {
+    Path recipe = tiesOverAFamily(dir);
+    long total = 0;
+    for (String m : List.of("base", "ft-1", "ft-2")) {
+      try (Checkpoint cp = Checkpoint.open(dir.resolve("fam").resolve(m))) {
+        total += cp.byteSize();
+      }
+    }
+    int heapMb = 64;
+    assertThat(total).isGreaterThan(2L * heapMb << 20);
     Path out = dir.resolve("out");
     GraftProcess.Result r = GraftProcess.run(heapMb, List.of(), List.of("merge", "-q", recipe.toString(), "-o", out.toString(), "--backend", "djl",
         "--threads", "2", "--memory", "32MB", "--out-shard-size", "20MB"));
