@@ -72,6 +72,7 @@ public final class SafetensorsWriter implements AutoCloseable {
   private final Map<String, Slot> slots = new HashMap<>();
   private boolean finished;
   private boolean closed;
+  private Path madeDir; // the output folder, when this writer created it: removed with an abandoned output
 
   private record Shard(Path finalPath, Path partialPath, FileChannel channel, long dataStart, long fileSize) {}
 
@@ -109,7 +110,7 @@ public final class SafetensorsWriter implements AutoCloseable {
     groups.add(cur);
     SafetensorsWriter w = new SafetensorsWriter(outDir, true);
     try {
-      Files.createDirectories(outDir);
+      w.makeDir(outDir);
       int n = groups.size();
       for (int i = 0; i < n; i++) {
         String name = n == 1 ? "model.safetensors" : String.format("model-%05d-of-%05d.safetensors", i + 1, n);
@@ -127,12 +128,21 @@ public final class SafetensorsWriter implements AutoCloseable {
     Path parent = file.toAbsolutePath().getParent();
     SafetensorsWriter w = new SafetensorsWriter(parent, false);
     try {
-      Files.createDirectories(parent);
+      w.makeDir(parent);
       w.openShard(file, entries, metadata);
       return w;
     } catch (IOException | RuntimeException e) {
       w.close();
       throw e instanceof IOException io ? new UncheckedIOException("cannot create " + file + ": " + e.getMessage(), io) : (RuntimeException) e;
+    }
+  }
+
+  /** Creates {@code d} when missing, and then marks it unfinished (removed if the JVM stops before {@link #finish()}). */
+  private void makeDir(Path d) throws IOException {
+    if (!Files.isDirectory(d)) {
+      Files.createDirectories(d);
+      madeDir = d;
+      AtomicFiles.unfinished(d);
     }
   }
 
@@ -303,6 +313,9 @@ public final class SafetensorsWriter implements AutoCloseable {
       throw new UncheckedIOException("finishing output in " + dir + ": " + e.getMessage(), e);
     }
     finished = true;
+    if (madeDir != null) {
+      AtomicFiles.finished(madeDir);
+    }
     return out;
   }
 
@@ -350,6 +363,14 @@ public final class SafetensorsWriter implements AutoCloseable {
         } catch (IOException ignored) {
           // best effort: the file keeps its .partial name, never a final one
         }
+      }
+      if (madeDir != null) {
+        try {
+          Files.deleteIfExists(madeDir); // only when empty: nothing but this writer's files went there
+        } catch (IOException ignored) {
+          // not empty, or gone: left as it is
+        }
+        AtomicFiles.finished(madeDir);
       }
     }
   }
