@@ -23,15 +23,23 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code graft merge RECIPE -o DIR}. */
+/** {@code graft merge RECIPE -o DIR}, or mergekit-yaml's {@code RECIPE OUTPUT [options]}. */
 @Command(
     name = "merge",
     mixinStandardHelpOptions = true,
     description = {
-      "Merge models as a mergekit YAML recipe describes, streaming one tensor at a time.",
-      "The whole recipe (every stage of a multi-document recipe) is validated before any weight is read.",
-      "Output: a Hugging Face folder (sharded safetensors + index, config.json, tokenizer files, the normalised",
-      "recipe as mergekit_config.yml, a README.md model card), written under a temporary name and renamed when complete."
+      "Merge models as a mergekit YAML recipe describes, streaming one tensor at a time. The whole recipe (every stage of"
+          + " a multi-document recipe) is validated before any weight is read.",
+      "Output: a Hugging Face folder (sharded safetensors + index, config.json, tokenizer files, the normalised recipe as"
+          + " mergekit_config.yml, a README.md model card), written under a temporary name and renamed when complete."
+    },
+    footerHeading = "%nmergekit-yaml command lines:%n",
+    footer = {
+      "They run unchanged: the output folder may come second, as OUTPUT; --cuda is --device cuda, --random-seed is"
+          + " --seed; --no-copy-tokenizer leaves out the tokenizer files, --no-write-model-card the README.md.",
+      "--lazy-unpickle, --low-cpu-memory, --clone-tensors, --allow-crimes and --trust-remote-code (and their --no- forms)"
+          + " are accepted and change nothing: Graft always reads lazily and streams on the host, writes every tensor once,"
+          + " merges by tensor names and shapes (checked before any weight is read) and never runs a model's code."
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:success", "1:failure at run time", "2:bad input (invalid recipe, missing model, mismatched shapes)"})
@@ -40,6 +48,9 @@ final class MergeCommand implements Callable<Integer> {
 
   @Parameters(paramLabel = "RECIPE", description = "mergekit YAML recipe (documents separated by --- are stages).")
   Path recipe;
+
+  @Parameters(index = "1", arity = "0..1", paramLabel = "OUTPUT", description = "Output folder, where mergekit-yaml takes it (the same as -o).")
+  Path output;
 
   @Option(names = {"-o", "--output"}, paramLabel = "DIR", description = "Output folder (required unless --dry-run).")
   Path out;
@@ -51,7 +62,10 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "cpu", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE}).")
   String device;
 
-  @Option(names = "--seed", paramLabel = "N", defaultValue = "0",
+  @Option(names = "--cuda", negatable = true, description = "Same as --device cuda (mergekit-yaml's flag).")
+  boolean cuda;
+
+  @Option(names = {"--seed", "--random-seed"}, paramLabel = "N", defaultValue = "0",
       description = "Run seed for random operators (DARE, DELLA); each tensor's draws derive from it and the tensor name (default: ${DEFAULT-VALUE}).")
   long seed;
 
@@ -67,14 +81,58 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--dry-run", description = "Print the plan (tensors, operator, resolved parameters, bytes, memory estimate) and stop.")
   boolean dryRun;
 
+  @Option(names = "--copy-tokenizer", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Copy the tokenizer files of the base model (or tokenizer_source) into the output (default: ${DEFAULT-VALUE}).")
+  boolean copyTokenizer;
+
+  @Option(names = "--write-model-card", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Write a README.md model card (default: ${DEFAULT-VALUE}).")
+  boolean modelCard;
+
+  @Option(names = "--safe-serialization", negatable = true, defaultValue = "true", fallbackValue = "true", hidden = true)
+  boolean safeSerialization;
+
+  // mergekit-yaml switches that change nothing here (see the footer)
+  @Option(names = "--lazy-unpickle", negatable = true, hidden = true)
+  boolean lazyUnpickle;
+
+  @Option(names = "--low-cpu-memory", negatable = true, hidden = true)
+  boolean lowCpuMemory;
+
+  @Option(names = "--clone-tensors", negatable = true, hidden = true)
+  boolean cloneTensors;
+
+  @Option(names = "--allow-crimes", negatable = true, hidden = true)
+  boolean allowCrimes;
+
+  @Option(names = "--trust-remote-code", negatable = true, hidden = true)
+  boolean trustRemoteCode;
+
   @CommandLine.Mixin WorkOptions work;
 
   @Override
   public Integer call() {
     PrintWriter o = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (output != null) {
+      if (out != null && !out.equals(output)) {
+        throw new GraftCommand.UsageException("two output folders, '" + output + "' and -o '" + out + "': give one");
+      }
+      out = output;
+    }
     if (out == null && !dryRun) {
       throw new GraftCommand.UsageException("missing -o DIR (or use --dry-run)");
+    }
+    if (!safeSerialization) {
+      throw new GraftCommand.UsageException("--no-safe-serialization asks for pickled .bin weights; Graft writes safetensors only: drop the flag");
+    }
+    if (cuda) {
+      if (spec.commandLine().getParseResult().hasMatchedOption("--device") && !device.startsWith("cuda")) {
+        throw new GraftCommand.UsageException("--cuda and --device " + device + " disagree: give one");
+      }
+      if (!device.startsWith("cuda")) {
+        device = "cuda";
+      }
     }
     int threads = work.threads();
     Device dev = Device.parse(device);
@@ -94,7 +152,8 @@ final class MergeCommand implements Callable<Integer> {
     try (Backend be = Backends.create(backend, dev)) {
       MergeExecutor.Options opt = new MergeExecutor.Options(be, seed, shardSize, threads, budget);
       ProgressLine[] bar = new ProgressLine[1];
-      MergeExecutor.Result r = MergeRunner.run(plans, stages, out, opt, work.mergeProgress(err, bar));
+      MergeExecutor.Result r =
+          MergeRunner.run(plans, stages, out, opt, work.mergeProgress(err, bar), new MergeRunner.Sidecars(copyTokenizer, modelCard));
       bar[0].finish();
       double secs = (System.nanoTime() - t0) / 1e9;
       o.printf(Locale.ROOT, "merged %d tensors (%s%s read, %s written) with %s on %s in %.2f s into %s%n", r.tensors(),

@@ -79,6 +79,52 @@ class MergeCliTest {
     assertThat(typo.err()).contains("Did you mean 'ties'?");
   }
 
+  /** mergekit-yaml's command line: the output folder second, its flags and their --no- forms. */
+  @Test
+  void mergekitYamlCommandLinesRunUnchanged() throws IOException {
+    Path r = recipe("ties-mk.yml", TIES);
+    Path out = dir.resolve("mk-out");
+    CliTest.Run m = CliTest.run("merge", r.toString(), out.toString(), "--copy-tokenizer", "--allow-crimes", "--out-shard-size", "1B",
+        "--lazy-unpickle", "--random-seed", "5", "--no-write-model-card", "--clone-tensors", "--trust-remote-code", "--low-cpu-memory", "--no-cuda");
+    assertThat(m.code()).as(m.err()).isZero();
+    assertThat(m.out()).contains("merged 39 tensors", "into " + out);
+    assertThat(out.resolve("tokenizer.json")).exists();
+    assertThat(out.resolve("config.json")).exists();
+    assertThat(out.resolve("mergekit_config.yml")).exists();
+    assertThat(out.resolve("README.md")).doesNotExist();
+    Path bare = dir.resolve("mk-bare");
+    CliTest.Run n = CliTest.run("merge", r.toString(), "-o", bare.toString(), "--no-copy-tokenizer", "-q");
+    assertThat(n.code()).as(n.err()).isZero();
+    assertThat(bare.resolve("tokenizer.json")).doesNotExist();
+    assertThat(bare.resolve("tokenizer_config.json")).doesNotExist();
+    assertThat(bare.resolve("README.md")).exists();
+    try (Checkpoint a = Checkpoint.open(out); Checkpoint b = Checkpoint.open(bare)) {
+      for (String t : a.tensors().keySet()) {
+        assertThat(a.readFloats(t)).as(t).containsExactly(b.readFloats(t));
+      }
+    }
+    // --cuda is --device cuda (a plan where a GPU and a CUDA libtorch are found, else the same clear error)
+    CliTest.Run c = CliTest.run("merge", r.toString(), "--cuda", "--dry-run");
+    CliTest.Run d = CliTest.run("merge", r.toString(), "--device", "cuda", "--dry-run");
+    assertThat(c.code()).isEqualTo(d.code());
+    assertThat(c.out() + c.err()).isEqualTo(d.out() + d.err()).doesNotContain("Exception");
+    String[][] bad = {
+      {"two output folders, '" + dir.resolve("a") + "' and -o '" + dir.resolve("b") + "'", dir.resolve("a").toString(), "-o", dir.resolve("b").toString()},
+      {"--cuda and --device cpu disagree", dir.resolve("a").toString(), "--cuda", "--device", "cpu"},
+      {"Graft writes safetensors only", dir.resolve("a").toString(), "--no-safe-serialization"},
+    };
+    for (String[] b : bad) {
+      String[] args = new String[b.length + 1];
+      args[0] = "merge";
+      args[1] = r.toString();
+      System.arraycopy(b, 1, args, 2, b.length - 1);
+      CliTest.Run e = CliTest.run(args);
+      assertThat(e.code()).as(b[0]).isEqualTo(2);
+      assertThat(e.err()).contains(b[0]).doesNotContain("Exception");
+      assertThat(dir.resolve("a")).doesNotExist();
+    }
+  }
+
   /** Each class of recipe error: exit code 2, a located message, no stack trace, no output folder. */
   @Test
   void badRecipesExitWithTwo() throws IOException {

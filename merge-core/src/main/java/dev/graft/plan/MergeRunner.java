@@ -198,6 +198,23 @@ public final class MergeRunner {
    * @return the result of the last stage
    */
   public static MergeExecutor.Result run(List<MergePlan> plans, List<Recipe> stages, Path out, MergeExecutor.Options o, Listener listener) {
+    return run(plans, stages, out, o, listener, Sidecars.ALL);
+  }
+
+  /**
+   * Which files beside the weights the output gets (mergekit-yaml's {@code --copy-tokenizer} and {@code
+   * --write-model-card}); {@code config.json} and the normalised recipe always.
+   *
+   * @param tokenizer the tokenizer files of the base model or {@code tokenizer_source} (and a union vocabulary's)
+   * @param modelCard the {@code README.md} model card
+   */
+  public record Sidecars(boolean tokenizer, boolean modelCard) {
+    public static final Sidecars ALL = new Sidecars(true, true);
+  }
+
+  /** {@link #run(List, List, Path, MergeExecutor.Options, Listener)}, with the last stage's side files as {@code sidecars} say. */
+  public static MergeExecutor.Result run(
+      List<MergePlan> plans, List<Recipe> stages, Path out, MergeExecutor.Options o, Listener listener, Sidecars sidecars) {
     checkOutput(out);
     Path abs = out.toAbsolutePath().normalize();
     Path tmp = abs.resolveSibling("." + abs.getFileName() + ".graft-partial");
@@ -220,7 +237,7 @@ public final class MergeRunner {
         }
         Progress progress = listener.stage(i, plans.size(), p);
         last = MergeExecutor.run(p, dir, o, progress, locate);
-        writeSidecars(p, isLast ? stages : List.of(p.recipe()), dir, o.seed());
+        writeSidecars(p, isLast ? stages : List.of(p.recipe()), dir, o.seed(), isLast ? sidecars : Sidecars.ALL);
         if (p.recipe().name() != null) {
           written.put(p.recipe().name(), dir);
         }
@@ -296,7 +313,7 @@ public final class MergeRunner {
         }
         Path dir = Files.createDirectories(stageRoot.resolve(p.recipe().name()));
         MergeExecutor.run(p, dir, o, progress, locate);
-        writeSidecars(p, List.of(p.recipe()), dir, o.seed());
+        writeSidecars(p, List.of(p.recipe()), dir, o.seed(), Sidecars.ALL);
         written.put(p.recipe().name(), dir);
       }
       throw new IllegalArgumentException("no stages to run");
@@ -388,22 +405,26 @@ public final class MergeRunner {
     return p.withModels(views);
   }
 
-  private static void writeSidecars(MergePlan p, List<Recipe> recipe, Path dir, long seed) throws IOException {
+  private static void writeSidecars(MergePlan p, List<Recipe> recipe, Path dir, long seed, Sidecars sidecars) throws IOException {
     if (p.config() != null) {
       AtomicFiles.writeString(dir.resolve("config.json"), new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(p.config()) + "\n");
     }
     if (p.tokenizerFrom() != null) {
       for (Path aux : p.tokenizerFrom().auxiliaryFiles()) {
-        Files.copy(aux, dir.resolve(aux.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
+        if (sidecars.tokenizer() || aux.getFileName().toString().equals("generation_config.json")) {
+          Files.copy(aux, dir.resolve(aux.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
+        }
       }
-      if (p.union() != null && p.union().tokens().size() > p.union().referenceSize()) { // the reference's tokenizer plus the added tokens
+      if (sidecars.tokenizer() && p.union() != null && p.union().tokens().size() > p.union().referenceSize()) { // the reference's tokenizer plus the added tokens
         Path tj = UnionVocab.tokenizerFile(p.tokenizerFrom());
         Path tc = tj.resolveSibling("tokenizer_config.json");
         p.union().write(tj, tc, dir);
       }
     }
     AtomicFiles.writeString(dir.resolve(RECIPE_FILE), RecipeWriter.write(recipe));
-    AtomicFiles.writeString(dir.resolve("README.md"), ModelCard.render(p, recipe, seed));
+    if (sidecars.modelCard()) {
+      AtomicFiles.writeString(dir.resolve("README.md"), ModelCard.render(p, recipe, seed));
+    }
   }
 
 
