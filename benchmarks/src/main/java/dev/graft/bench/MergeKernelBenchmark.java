@@ -1,11 +1,13 @@
 package dev.graft.bench;
 
+import dev.graft.io.DTypeCodec;
 import dev.graft.op.MergeInputs;
 import dev.graft.op.MergeOperator;
 import dev.graft.op.Operators;
 import dev.graft.op.ParamSpec;
 import dev.graft.op.Params;
 import dev.graft.tensor.Backends;
+import dev.graft.tensor.DType;
 import dev.graft.tensor.Device;
 import dev.graft.tensor.Shape;
 import dev.graft.tensor.Tensor;
@@ -14,7 +16,6 @@ import dev.graft.tensor.spi.Backend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import dev.graft.io.DTypeCodec;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -89,7 +90,7 @@ public class MergeKernelBenchmark {
     if (values.equals("bf16")) {
       for (float[] d : data) {
         for (int j = 0; j < d.length; j++) {
-          d[j] = DTypeCodec.bf16ToFloat(DTypeCodec.floatToBf16(d[j]));
+          d[j] = DTypeCodec.roundTo(d[j], DType.BF16);
         }
       }
     } else if (!values.equals("f32")) {

@@ -26,7 +26,7 @@ class HostMasksTest {
   }
 
   private static float bf16(double v) {
-    return dev.graft.io.DTypeCodec.bf16ToFloat(dev.graft.io.DTypeCodec.floatToBf16((float) v));
+    return dev.graft.io.DTypeCodec.roundTo((float) v, dev.graft.tensor.DType.BF16);
   }
 
   @Test

@@ -25,7 +25,7 @@ class TopKTest {
   }
 
   private static float bf16(double v) {
-    return dev.graft.io.DTypeCodec.bf16ToFloat(dev.graft.io.DTypeCodec.floatToBf16((float) v));
+    return dev.graft.io.DTypeCodec.roundTo((float) v, dev.graft.tensor.DType.BF16);
   }
 
   private static void check(String what, float[] x, float[] b, long... ks) {
