@@ -455,6 +455,16 @@ final class FusedKernels {
     return h;
   }
 
+  /** A zeroed histogram of 2^15 packed counters ({@link #highHistograms}). */
+  private static long[] packedHistogram() {
+    long[] h = HISTOGRAMS_15.poll();
+    if (h == null) {
+      return new long[1 << 15];
+    }
+    java.util.Arrays.fill(h, 0);
+    return h;
+  }
+
   /** Entries of a packed upper-bits counter whose key has a zero lower half. */
   private static long coarse(long packed) {
     return (packed & 0xFFFFFFFFL) - (packed >>> 32);
@@ -471,13 +481,7 @@ final class FusedKernels {
     forWindows(src, needs, blocks, bl -> {
       for (int q = 0; q < models; q++) {
         if (needs[q]) {
-          long[] h = HISTOGRAMS_15.poll();
-          if (h == null) {
-            h = new long[1 << 15];
-          } else {
-            java.util.Arrays.fill(h, 0);
-          }
-          hi[bl][q] = h;
+          hi[bl][q] = packedHistogram();
         }
       }
     }, (bl, q, x, b, from, to) -> {
@@ -552,12 +556,15 @@ final class FusedKernels {
     float f0 = (float) s0;
     float f1 = (float) s1;
     float[] out = dev.graft.internal.FloatArrays.take(a.length); // every element written below
-    Parallel.forBlocks(a.length, Parallel.blocks(a.length), (bl, lo, hi) -> {
-      for (int e = lo; e < hi; e++) {
-        out[e] = a[e] * f0 + b[e] * f1;
-      }
-    });
+    Parallel.forBlocks(a.length, Parallel.blocks(a.length), (bl, lo, hi) -> combine(a, f0, b, f1, lo, hi, out));
     return out;
+  }
+
+  /** {@code out[e] = a[e] · f0 + b[e] · f1} for the indices [lo, hi): a whole array's block, or a streamed window. */
+  static void combine(float[] a, float f0, float[] b, float f1, int lo, int hi, float[] out) {
+    for (int e = lo; e < hi; e++) {
+      out[e] = a[e] * f0 + b[e] * f1;
+    }
   }
 
   /**
@@ -963,13 +970,7 @@ final class FusedKernels {
       // Loops over the chunk for one model at a time (simple enough for the JIT to vectorise); the float
       // operations and their order per entry are those of the tensor formulation.
       if (consensus == 0) {
-        System.arraycopy(v[0], 0, mixed, 0, len);
-        for (int i = 1; i < m; i++) {
-          float[] vi = v[i];
-          for (int j = 0; j < len; j++) {
-            mixed[j] = mixed[j] + vi[j];
-          }
-        }
+        sum(v, m, len, mixed);
         if (normalize) {
           for (int j = 0; j < len; j++) {
             mixed[j] = mixed[j] * norm;
@@ -978,13 +979,7 @@ final class FusedKernels {
       } else {
         float[] votes = elected;
         if (consensus == 1) {
-          System.arraycopy(v[0], 0, votes, 0, len);
-          for (int i = 1; i < m; i++) {
-            float[] vi = v[i];
-            for (int j = 0; j < len; j++) {
-              votes[j] = votes[j] + vi[j];
-            }
-          }
+          sum(v, m, len, votes);
         } else {
           float[] v0 = v[0];
           for (int j = 0; j < len; j++) {
@@ -1035,6 +1030,17 @@ final class FusedKernels {
       }
       for (int j = 0; j < len; j++) {
         out[c0 + j] = b[c0 + j] + mixed[j];
+      }
+    }
+  }
+
+  /** {@code into[j] = v[0][j] + v[1][j] + ... + v[m - 1][j]} for j in [0, len), added in model order. */
+  private static void sum(float[][] v, int m, int len, float[] into) {
+    System.arraycopy(v[0], 0, into, 0, len);
+    for (int i = 1; i < m; i++) {
+      float[] vi = v[i];
+      for (int j = 0; j < len; j++) {
+        into[j] = into[j] + vi[j];
       }
     }
   }

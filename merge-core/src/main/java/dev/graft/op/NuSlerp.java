@@ -116,9 +116,7 @@ public final class NuSlerp implements MergeOperator {
       float f1 = (float) w[1];
       FusedKernels.rowWindows(in, 1, (b, xs, len, pos, out) -> {
         FusedKernels.lessBase(b, xs, len);
-        for (int k = 0; k < len; k++) {
-          out[k] = xs[0][k] * f0 + xs[1][k] * f1;
-        }
+        FusedKernels.combine(xs[0], f0, xs[1], f1, 0, len, out);
         plusBase(b, len, out);
       });
       return;

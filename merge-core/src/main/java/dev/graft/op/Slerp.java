@@ -75,12 +75,6 @@ public final class Slerp implements MergeOperator {
     double[] s = weights(in.global().number("t"), Math.sqrt(sums[0]), Math.sqrt(sums[1]), sums[2]);
     float f0 = (float) s[0];
     float f1 = (float) s[1];
-    FusedKernels.rowWindows(in, 1, (b, xs, len, pos, out) -> {
-      float[] a = xs[i0];
-      float[] c = xs[i1];
-      for (int j = 0; j < len; j++) {
-        out[j] = a[j] * f0 + c[j] * f1; // as FusedKernels.combine
-      }
-    });
+    FusedKernels.rowWindows(in, 1, (b, xs, len, pos, out) -> FusedKernels.combine(xs[i0], f0, xs[i1], f1, 0, len, out));
   }
 }
