@@ -33,22 +33,6 @@ final class HostMasks {
 
   /** {@link #ascendingByMagnitude(float[], int, int, RowSort)} of {@code x - b} ({@code x} when {@code b} is null). */
   static int[] ascendingByMagnitude(float[] x, float[] b, int off, int cols, RowSort w) {
-    // the row's first keys choose the sort: keys finer than bf16's precision in more than an eighth of them
-    int sample = Math.min(cols, 256);
-    int fine = 0;
-    for (int j = 0; j < sample; j++) {
-      int key = MagnitudeRank.key(b == null ? x[off + j] : x[off + j] - b[off + j]);
-      fine += ((key & 0xFFFF) + 0xFFFF) >>> 16;
-    }
-    long[] a = fine <= sample / 8 ? bucketSort(x, b, off, cols, w) : radixSort(x, b, off, cols, w);
-    int[] ord = w.ord;
-    for (int j = 0; j < cols; j++) {
-      ord[j] = (int) a[j];
-    }
-    return ord;
-  }
-
-  private static long[] bucketSort(float[] x, float[] b, int off, int cols, RowSort w) {
     int[] k = w.keys;
     if (b == null) {
       for (int j = 0; j < cols; j++) {
@@ -59,6 +43,22 @@ final class HostMasks {
         k[j] = MagnitudeRank.key(x[off + j] - b[off + j]);
       }
     }
+    // the row's first keys choose the sort: keys finer than bf16's precision in more than an eighth of them
+    int sample = Math.min(cols, 256);
+    int fine = 0;
+    for (int j = 0; j < sample; j++) {
+      fine += ((k[j] & 0xFFFF) + 0xFFFF) >>> 16;
+    }
+    long[] a = fine <= sample / 8 ? bucketSort(k, cols, w) : radixSort(k, cols, w);
+    int[] ord = w.ord;
+    for (int j = 0; j < cols; j++) {
+      ord[j] = (int) a[j];
+    }
+    return ord;
+  }
+
+  /** The bucket sort of the row's keys {@code k} (see {@link #ascendingByMagnitude(float[], int, int, RowSort)}). */
+  private static long[] bucketSort(int[] k, int cols, RowSort w) {
     int lo = Integer.MAX_VALUE; // the smallest non-zero key
     int hi = 0;
     for (int j = 0; j < cols; j++) {
@@ -109,17 +109,12 @@ final class HostMasks {
     return ((-key) >>> 31) * (1 + ((key - lo) >>> shift));
   }
 
-  private static long[] radixSort(float[] x, float[] b, int off, int cols, RowSort w) {
+  /** The radix sort of the row's keys {@code k} (see {@link #ascendingByMagnitude(float[], int, int, RowSort)}). */
+  private static long[] radixSort(int[] k, int cols, RowSort w) {
     long[] a = w.sorted;
     long[] t = w.draws; // free until DELLA draws into it, after the sort
-    if (b == null) {
-      for (int j = 0; j < cols; j++) {
-        a[j] = (long) MagnitudeRank.key(x[off + j]) << 32 | j;
-      }
-    } else {
-      for (int j = 0; j < cols; j++) {
-        a[j] = (long) MagnitudeRank.key(x[off + j] - b[off + j]) << 32 | j;
-      }
+    for (int j = 0; j < cols; j++) {
+      a[j] = (long) k[j] << 32 | j;
     }
     int[] count = w.count;
     for (int shift = 32; shift < 63; shift += 11) {
